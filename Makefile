@@ -1,0 +1,73 @@
+# Carrefour's front door. `make run` and `make test` do all the set-up on a fresh machine
+# that has only Python 3.11 and make; every step is idempotent and skipped when up to date.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+PROTOS := $(shell find protos -name '*.proto' | sort)
+GEN := gen
+GENERATED := $(GEN)/.generated
+PKI_DIR := var/pki
+PKI := $(PKI_DIR)/ca.pem
+# Services that exist so far, in start order. Each is `python -m <name>` with its own database.
+SERVICES := echo registry
+PYTEST_ARGS ?=
+
+.PHONY: help venv proto pki migrate run test test-storage test-integration lint bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+venv: $(INSTALLED) ## create .venv and install the pinned dependencies
+
+$(INSTALLED): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt '.[dev]'
+	@# services/ and gen/ on sys.path: the code runs from the work tree, no install step.
+	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	  printf '%s\n' "$(CURDIR)/services" "$(CURDIR)/$(GEN)" > "$$site/carrefour.pth"
+	@touch $@
+
+proto: $(GENERATED) ## generate the gRPC code from protos/ into gen/
+
+$(GENERATED): $(PROTOS) $(INSTALLED)
+	rm -rf $(GEN) && mkdir -p $(GEN)
+	$(PY) -m grpc_tools.protoc -I protos -I third_party/googleapis \
+	  --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) \
+	  --include_imports --descriptor_set_out=$(GEN)/carrefour.binpb $(PROTOS)
+	@touch $@
+
+pki: $(PKI) ## create the development PKI (CA and one certificate per party) in var/pki
+
+$(PKI): $(INSTALLED)
+	$(PY) -m runtime.pki init --dir $(PKI_DIR)
+
+migrate: $(GENERATED) ## bring every service's database to the latest migration
+	@for s in $(SERVICES); do $(PY) -m $$s migrate || exit 1; done
+
+run: $(GENERATED) pki migrate ## install, generate, and start the mesh on the embedded default (SQLite)
+	$(PY) -m runtime.supervise $(SERVICES)
+
+test: $(GENERATED) pki ## install, generate, and run every test (SQLite unless DATABASE_URL says otherwise)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-storage: $(GENERATED) pki ## storage and integration tests only (CI runs them again on PostgreSQL)
+	$(PY) -m pytest -m "storage or integration" $(PYTEST_ARGS)
+
+lint: $(GENERATED) ## buf lint on the contracts, ruff on the code
+	$(BIN)/buf lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(GENERATED) pki ## benchmarks: figures and ratios printed
+	$(PY) -m bench
+
+lock: ## refresh constraints.txt from the current install
+	$(PY) -m pip freeze --exclude-editable | grep -v '^carrefour' > constraints.txt
+
+clean: ## remove generated code, the venv and var/ (databases, PKI, logs)
+	rm -rf $(GEN) $(VENV) var

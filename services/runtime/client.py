@@ -1,0 +1,58 @@
+"""Calling a Carrefour service: mTLS channels, deadlines, and reading rich error details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from runtime import tls
+from runtime.config import TlsFiles
+
+#: Every outgoing call has a deadline; this one unless the caller has a better reason.
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+def party_tls(pki_dir: Path | str, name: str) -> TlsFiles:
+    """The TLS files of a party of the development PKI, by file stem (e.g. `institution-onem`)."""
+    pki = Path(pki_dir)
+    return TlsFiles(cert=pki / f"{name}.pem", key=pki / f"{name}.key", ca=pki / "ca.pem")
+
+
+def secure_channel(target: str, files: TlsFiles, **options: object) -> grpc.Channel:
+    """An mTLS channel to `target` (host:port) presenting the party's certificate."""
+    opts = [("grpc.max_receive_message_length", 16 * 1024 * 1024), *options.items()]
+    return grpc.secure_channel(target, tls.channel_credentials(files), options=opts)
+
+
+@dataclass(frozen=True)
+class RpcFailure:
+    """A failed call as a program reads it: code, ErrorInfo reason, metadata, bad fields."""
+
+    code: grpc.StatusCode
+    message: str
+    reason: str
+    domain: str
+    metadata: dict[str, str]
+    field_violations: dict[str, str]
+
+
+def failure(error: grpc.RpcError) -> RpcFailure:
+    """Unpack a grpc.RpcError's `google.rpc.Status` details."""
+    call: grpc.Call = error  # type: ignore[assignment]
+    reason, domain, metadata, fields = "", "", {}, {}
+    status = rpc_status.from_call(call)
+    if status is not None:
+        for detail in status.details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                reason, domain, metadata = info.reason, info.domain, dict(info.metadata)
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                fields = {v.field: v.description for v in bad.field_violations}
+    return RpcFailure(call.code(), call.details() or "", reason, domain, metadata, fields)

@@ -1,0 +1,154 @@
+"""Each service's own database: engine, migrations, unit of work, health probe.
+
+The embedded default is an SQLite file under `var/db/`; PostgreSQL when `DATABASE_URL` says so
+(`postgresql+psycopg://…`). Schema changes only through the service's Alembic migrations, run at
+start-up (and by `python -m <service> migrate`).
+
+SQLite is configured for a server: WAL (readers never block the writer), `synchronous=FULL` (a
+committed row survives a power cut), foreign keys on, a busy timeout, and write transactions that
+start with `BEGIN IMMEDIATE` so that two writers queue on the lock instead of one failing with
+"database is locked" when it upgrades a read lock. Read-only units of work use a deferred BEGIN
+and run concurrently with the writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_WRITE = "carrefour_write"
+
+
+def metadata() -> sa.MetaData:
+    """A MetaData with the project's naming convention, for a service's declarative base."""
+    return sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Database:
+    """One service's database: the engine (one per process) and its session factories."""
+
+    def __init__(self, url: str, *, pool_size: int = 16) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self._sqlite_path = self.url.database or ""
+            if self._sqlite_path and self._sqlite_path != ":memory:":
+                Path(self._sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                connect_args={"check_same_thread": False, "timeout": 30},
+            )
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = sa.create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": 5},
+            )
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
+        """A transaction for one operation: committed when the block ends, rolled back on error.
+
+        Repositories receive the session and never commit; only the unit of work does, so an
+        operation is written whole or not at all.
+        """
+        session = (self._write if write else self._read)()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    def ping(self) -> bool:
+        """True when the database answers now (used by the health check)."""
+        try:
+            if self.is_sqlite and self._sqlite_path not in ("", ":memory:"):
+                # A fresh connection that may not create the file: a deleted or unmounted
+                # database must show, which a pooled connection to the old inode would hide.
+                uri = f"file:{Path(self._sqlite_path).resolve()}?mode=rw"
+                with sqlite3.connect(uri, uri=True, timeout=1) as conn:
+                    conn.execute("SELECT 1 FROM alembic_version").fetchall()
+                conn.close()
+                return True
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception as exc:  # any failure means "not ready"; the reason is logged
+            logger.warning("database ping failed: %s", type(exc).__name__)
+            return False
+
+    def migrate(self, script_location: Path) -> None:
+        """Bring the schema to the latest revision of the service's migrations."""
+        config = Config()
+        config.set_main_option("script_location", str(script_location))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def run_migrations_online(target_metadata: sa.MetaData) -> None:
+    """The body of every service's Alembic `env.py`: migrate on the connection given to it."""
+    from alembic import context
+
+    env: EnvironmentContext = context  # type: ignore[assignment]
+    connection = env.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through Database.migrate(), not the alembic CLI")
+    env.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with env.begin_transaction():
+        env.run_migrations()

@@ -1,0 +1,179 @@
+"""The server interceptor every service runs: identity, request decoding, error mapping, logging.
+
+For every call it
+- resolves the caller from the TLS auth context (runtime.identity) and refuses, UNAUTHENTICATED,
+  a certificate that names no party of the mesh; handlers read it with `current_caller()`;
+- decodes the request itself, so that bytes that are not the expected message answer
+  INVALID_ARGUMENT (`MALFORMED_MESSAGE`) instead of grpc's INTERNAL;
+- maps `runtime.errors.ServiceError` to its status code with a `google.rpc.Status` in the
+  `grpc-status-details-bin` trailer: one `ErrorInfo` (reason, domain `<service>.cbss`, metadata)
+  and `BadRequest` field violations; anything else becomes INTERNAL with a generic message, and
+  is logged with its traceback;
+- logs one line per call (method, code, duration, caller): DEBUG when OK, INFO otherwise.
+  Never a payload.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from runtime import identity
+from runtime.errors import InvalidArgument, ServiceError, Unauthenticated
+
+logger = logging.getLogger(__name__)
+
+
+def status_for(error: ServiceError, domain: str) -> status_pb2.Status:
+    """The google.rpc.Status answering a ServiceError."""
+    code = grpc.StatusCode[error.code]
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
+    details = [info]
+    if error.violations:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=v.field, description=v.description, reason=v.reason
+                    )
+                    for v in error.violations
+                ]
+            )
+        )
+    packed = []
+    for detail in details:
+        holder = any_pb2.Any()
+        holder.Pack(detail)
+        packed.append(holder)
+    return status_pb2.Status(code=code.value[0], message=error.message, details=packed)
+
+
+_INTERNAL = status_pb2.Status(code=code_pb2.INTERNAL, message="internal error")
+
+
+class ServiceInterceptor(grpc.ServerInterceptor):
+    """Identity, decoding, error mapping and access logging for one service."""
+
+    def __init__(self, service: str) -> None:
+        self.domain = f"{service}.cbss"
+        internal = error_details_pb2.ErrorInfo(reason="INTERNAL", domain=self.domain)
+        self._internal = status_pb2.Status()
+        self._internal.CopyFrom(_INTERNAL)
+        self._internal.details.add().Pack(internal)
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        decode = handler.request_deserializer or (lambda raw: raw)
+        encode = handler.response_serializer
+
+        if handler.unary_unary or handler.unary_stream:
+            behaviour = handler.unary_unary or handler.unary_stream
+
+            def wrapped_unary(raw: bytes, context: grpc.ServicerContext) -> Any:
+                return self._call(
+                    method, context, lambda: behaviour(self._decode(decode, raw), context)
+                )
+
+            if handler.unary_unary:
+                return grpc.unary_unary_rpc_method_handler(wrapped_unary, None, encode)
+            return grpc.unary_stream_rpc_method_handler(
+                lambda raw, ctx: self._stream(method, ctx, wrapped_unary(raw, ctx)), None, encode
+            )
+
+        behaviour = handler.stream_unary or handler.stream_stream
+
+        def wrapped_stream(raw_iter: Iterator[bytes], context: grpc.ServicerContext) -> Any:
+            requests = (self._decode(decode, raw) for raw in raw_iter)
+            return self._call(method, context, lambda: behaviour(requests, context))
+
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(wrapped_stream, None, encode)
+        return grpc.stream_stream_rpc_method_handler(
+            lambda it, ctx: self._stream(method, ctx, wrapped_stream(it, ctx)), None, encode
+        )
+
+    @staticmethod
+    def _decode(decode: Callable[[bytes], Any], raw: bytes) -> Any:
+        try:
+            return decode(raw)
+        except (DecodeError, ValueError, TypeError):
+            raise InvalidArgument(
+                "MALFORMED_MESSAGE", "the request is not a valid message of this method's type"
+            ) from None
+
+    def _call(self, method: str, context: grpc.ServicerContext, run: Callable[[], Any]) -> Any:
+        """Run a handler (unary result, or a generator for streams) with identity and mapping."""
+        start = time.perf_counter()
+        caller = identity.caller_from_context(context)
+        token = identity.set_current_caller(caller)
+        code = "OK"
+        try:
+            if caller is None:
+                raise Unauthenticated(
+                    "UNKNOWN_PARTY", "the client certificate names no party of this mesh"
+                )
+            return run()
+        except ServiceError as err:
+            code = err.code
+            context.abort_with_status(rpc_status.to_status(status_for(err, self.domain)))
+        except Exception:
+            if _aborted(context):  # the handler called context.abort itself: keep its status
+                code = "ABORTED_BY_HANDLER"
+                raise
+            code = "INTERNAL"
+            logger.exception("unhandled error in %s", method)
+            context.abort_with_status(rpc_status.to_status(self._internal))
+        finally:
+            identity.reset_current_caller(token)
+            _log_call(method, code, start, caller)
+
+    def _stream(self, method: str, context: grpc.ServicerContext, responses: Any) -> Iterator[Any]:
+        """Iterate a streaming handler's responses with the same mapping as `_call`."""
+        caller = identity.caller_from_context(context)
+        token = identity.set_current_caller(caller)
+        try:
+            yield from responses
+        except ServiceError as err:
+            context.abort_with_status(rpc_status.to_status(status_for(err, self.domain)))
+        except Exception:
+            if _aborted(context):
+                raise
+            logger.exception("unhandled error in stream %s", method)
+            context.abort_with_status(rpc_status.to_status(self._internal))
+        finally:
+            identity.reset_current_caller(token)
+
+
+def _aborted(context: grpc.ServicerContext) -> bool:
+    try:
+        return context.code() is not None
+    except Exception:
+        return False
+
+
+def _log_call(method: str, code: str, start: float, caller: identity.Caller | None) -> None:
+    level = logging.DEBUG if code == "OK" else logging.INFO
+    if logger.isEnabledFor(level):
+        logger.log(
+            level,
+            "rpc %s %s %.1fms caller=%s",
+            method,
+            code,
+            (time.perf_counter() - start) * 1000,
+            caller.uri if caller else "-",
+        )

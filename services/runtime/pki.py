@@ -1,0 +1,242 @@
+"""The development PKI: a CA and one certificate per party, in a git-ignored folder.
+
+`python -m runtime.pki init --dir var/pki` creates what is missing and keeps what exists, so it is
+idempotent: the CA (`ca.pem`, `ca.key`) and, for each party of `DEV_PARTIES`, `<name>.pem` and
+`<name>.key`. `python -m runtime.pki issue --dir var/pki --name NAME --uri URI` adds one.
+
+Every certificate names exactly one party by a URI SAN (see runtime.identity) and carries the
+DNS/IP SANs `localhost` and `127.0.0.1`, so that any party's certificate can also serve as a
+server certificate on this machine. Keys are ECDSA P-256. This is a development PKI: production
+issues certificates from the institution's own CA with the same SAN layout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import ipaddress
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from runtime.identity import TRUST_DOMAIN
+
+_VALIDITY = dt.timedelta(days=825)
+_CA_VALIDITY = dt.timedelta(days=3650)
+
+
+@dataclass(frozen=True)
+class Party:
+    """A certificate to issue: the file stem and the party's SPIFFE path (`<kind>/<id>`)."""
+
+    name: str
+    path: str
+
+    @property
+    def uri(self) -> str:
+        return f"spiffe://{TRUST_DOMAIN}/{self.path}"
+
+
+#: The parties of the development mesh. A service's process presents the certificate of the
+#: institution that owns it (the registry is the National Register's; DIMONA, DmfA and DRS are
+#: ONSS's); the router and each hub are routers; Envoy is the gateway.
+DEV_PARTIES: tuple[Party, ...] = (
+    # Service processes.
+    Party("echo", "institution/cbss"),
+    Party("registry", "institution/nr"),
+    Party("router", "router/cbss"),
+    Party("hub-cin", "router/cin"),
+    Party("onss", "institution/onss"),
+    # Institutions calling the network.
+    Party("institution-cbss", "institution/cbss"),
+    Party("institution-onem", "institution/onem"),
+    Party("institution-inami", "institution/inami"),
+    Party("institution-cin", "institution/cin"),
+    Party("institution-mut-100", "institution/mut-100"),
+    Party("institution-mut-200", "institution/mut-200"),
+    Party("institution-fedris", "institution/fedris"),
+    Party("institution-famiwal", "institution/famiwal"),
+    # Employers (ONSS numbers) and a payroll bureau (KBO number).
+    Party("employer-000935467", "employer/000935467"),
+    Party("employer-000100006", "employer/000100006"),
+    Party("bureau-0314595348", "bureau/0314595348"),
+    # Operators and the edge.
+    Party("admin-ops", "admin/ops"),
+    Party("gateway", "gateway"),
+)
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A CA: its certificate and key."""
+
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # tolerate small clock skew
+
+
+def create_ca(common_name: str = "Carrefour development CA") -> Authority:
+    """A new self-signed CA."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now())
+        .not_valid_after(_now() + _CA_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return Authority(cert, key)
+
+
+def issue(ca: Authority, uri: str, *, common_name: str | None = None) -> tuple[bytes, bytes]:
+    """A leaf certificate for the party `uri`, usable as client and server. Returns (pem, key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cn = common_name or uri.rsplit("/", 2)[-2] + "/" + uri.rsplit("/", 1)[-1]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn[:64])]))
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now())
+        .not_valid_after(_now() + _VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.UniformResourceIdentifier(uri),
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
+            critical=False,
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _write(path: Path, data: bytes, *, private: bool) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    if private:
+        os.chmod(tmp, 0o600)
+    tmp.replace(path)  # atomic: a half-written certificate is never seen
+
+
+def load_or_create_ca(directory: Path) -> Authority:
+    """The CA kept in `directory`, created there if absent."""
+    cert_path, key_path = directory / "ca.pem", directory / "ca.key"
+    if cert_path.exists() and key_path.exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise SystemExit(f"{key_path}: not an EC key")
+        return Authority(cert, key)
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = create_ca()
+    _write(key_path, _key_pem(ca.key), private=True)
+    _write(cert_path, ca.cert.public_bytes(serialization.Encoding.PEM), private=False)
+    return ca
+
+
+def ensure_party(directory: Path, ca: Authority, party: Party) -> bool:
+    """Issue `party`'s certificate unless it exists; True when one was issued."""
+    cert_path, key_path = directory / f"{party.name}.pem", directory / f"{party.name}.key"
+    if cert_path.exists() and key_path.exists():
+        return False
+    pem, key = issue(ca, party.uri)
+    _write(key_path, key, private=True)
+    _write(cert_path, pem, private=False)
+    return True
+
+
+def init(directory: Path, parties: tuple[Party, ...] = DEV_PARTIES) -> list[str]:
+    """Create the CA and every missing party certificate; returns the names issued."""
+    ca = load_or_create_ca(directory)
+    return [p.name for p in parties if ensure_party(directory, ca, p)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m runtime.pki", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_init = sub.add_parser("init", help="create the CA and the development parties' certificates")
+    p_init.add_argument("--dir", type=Path, default=Path("var/pki"))
+    p_issue = sub.add_parser("issue", help="issue one more party certificate")
+    p_issue.add_argument("--dir", type=Path, default=Path("var/pki"))
+    p_issue.add_argument("--name", required=True, help="file stem, e.g. institution-famifed")
+    p_issue.add_argument("--path", required=True, help="party path, e.g. institution/famifed")
+    args = parser.parse_args(argv)
+    if args.command == "init":
+        issued = init(args.dir)
+        sys.stdout.write(
+            f"PKI in {args.dir}: CA and {len(DEV_PARTIES)} parties"
+            + (f" ({len(issued)} issued now)" if issued else " (all present)")
+            + "\n"
+        )
+    else:
+        from runtime.identity import IdentityError, parse_spiffe_uri
+
+        party = Party(args.name, args.path)
+        try:
+            parse_spiffe_uri(party.uri)
+        except IdentityError as exc:
+            parser.error(f"--path does not name a party: {exc}")
+        ca = load_or_create_ca(args.dir)
+        if not ensure_party(args.dir, ca, party):
+            parser.error(f"{args.name} already exists in {args.dir}")
+        sys.stdout.write(f"issued {args.dir / args.name}.pem for {party.uri}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Logging and tracing, set up once per process.
+
+Logs: stdlib `logging`, one JSON object per line on stdout with `timestamp`, `severity`, `logger`,
+`message`, `service`, `trace_id`, `span_id`. A last-line-of-defence filter masks any run of 11
+digits (an INSZ shape) in log messages: code must never log one, and if it does by mistake the
+number still does not reach the log.
+
+Tracing: the OpenTelemetry SDK; the exporter is chosen by the standard `OTEL_TRACES_EXPORTER`
+(`none` by default: spans are made, so trace ids reach the logs and propagate across gRPC, but
+nothing is exported); the OTLP exporter reads its own standard `OTEL_EXPORTER_OTLP_*` variables.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+)
+from pythonjsonlogger.json import JsonFormatter
+
+_INSZ_SHAPE = re.compile(r"(?<![0-9])[0-9]{11}(?![0-9])")
+_MASK = "***********"
+
+
+class RedactingFilter(logging.Filter):
+    """Masks 11-digit runs in the rendered message, and adds trace and service fields."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _INSZ_SHAPE.search(message):
+            record.msg, record.args = _INSZ_SHAPE.sub(_MASK, message), None
+        span = trace.get_current_span().get_span_context()
+        record.trace_id = format(span.trace_id, "032x") if span.is_valid else ""
+        record.span_id = format(span.span_id, "016x") if span.is_valid else ""
+        record.service = self.service
+        return True
+
+
+def setup_logging(service: str, level: str = "INFO") -> None:
+    """JSON lines on stdout for the whole process (idempotent)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(RedactingFilter(service))
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}{service}{trace_id}{span_id}",
+            style="{",
+            rename_fields={"asctime": "timestamp", "levelname": "severity", "name": "logger"},
+            datefmt="%Y-%m-%dT%H:%M:%S%z",
+        )
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+_provider: TracerProvider | None = None
+
+
+def setup_tracing(service: str, exporter: str = "none") -> TracerProvider:
+    """Install the process's tracer provider (once; later calls return the first)."""
+    global _provider
+    if _provider is not None:
+        return _provider
+    provider = TracerProvider(resource=Resource.create({"service.name": f"cbss.{service}"}))
+    if exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    elif exporter == "console":
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _provider = provider
+    return provider
+
+
+def shutdown_tracing() -> None:
+    """Flush and stop exporting (called on graceful shutdown)."""
+    if _provider is not None:
+        _provider.shutdown()
