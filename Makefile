@@ -2,6 +2,7 @@
 # that has only Python 3.11 and make; every step is idempotent and skipped when up to date.
 
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,10 +14,13 @@ GENERATED := $(GEN)/.generated
 PKI_DIR := var/pki
 PKI := $(PKI_DIR)/ca.pem
 # Services that exist so far, in start order. Each is `python -m <name>` with its own database.
-SERVICES := echo registry
+SERVICES := echo
 PYTEST_ARGS ?=
 
-.PHONY: help venv proto pki migrate run test test-storage test-integration lint bench lock clean
+print-services:
+	@echo $(SERVICES)
+
+.PHONY: print-services help venv proto pki migrate run test test-storage test-integration lint bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -49,7 +53,7 @@ $(PKI): $(INSTALLED)
 migrate: $(GENERATED) ## bring every service's database to the latest migration
 	@for s in $(SERVICES); do $(PY) -m $$s migrate || exit 1; done
 
-run: $(GENERATED) pki migrate ## install, generate, and start the mesh on the embedded default (SQLite)
+run: $(GENERATED) pki ## install, generate, and start the mesh on the embedded default (SQLite)
 	$(PY) -m runtime.supervise $(SERVICES)
 
 test: $(GENERATED) pki ## install, generate, and run every test (SQLite unless DATABASE_URL says otherwise)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
 
 from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
@@ -10,6 +12,7 @@ from runtime.errors import FieldViolation, InvalidArgument
 from runtime.identity import current_caller
 
 MAX_PAYLOAD = 64 * 1024
+MAX_DELAY_MS = 10_000
 
 
 def _to_proto(note: Note) -> echo_pb2.Note:
@@ -29,6 +32,12 @@ class EchoServicer(echo_pb2_grpc.EchoServiceServicer):
             raise InvalidArgument.for_fields(
                 [FieldViolation("payload", "at most 64 KiB", "PAYLOAD_TOO_LARGE")]
             )
+        if request.delay_ms > MAX_DELAY_MS:
+            raise InvalidArgument.for_fields(
+                [FieldViolation("delay_ms", "at most 10000", "DELAY_TOO_LONG")]
+            )
+        if request.delay_ms:
+            time.sleep(request.delay_ms / 1000)
         return echo_pb2.EchoResponse(payload=request.payload, caller=current_caller().uri)
 
     def CreateNote(

@@ -1,0 +1,163 @@
+"""The measuring harness: real service processes, one aio client, N calls in flight.
+
+Every service runs as its own process (`python -m <service>`, port 0, a temporary var/ folder),
+exactly as `make run` starts it. The client is one grpc.aio mTLS channel with `concurrency`
+tasks each issuing calls back to back, for a warm-up and then a measured window. Reported per
+target: calls/s, p50/p99 latency, and the server process's CPU time per call (user + system,
+from /proc), so that the cost of a service's own work shows beside the echo baseline whatever
+the client costs on the same cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from runtime.client import party_tls
+from runtime.tls import channel_credentials
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Result:
+    name: str
+    calls: int
+    seconds: float
+    latencies_ms: list[float]
+    server_cpu_seconds: float
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.calls / self.seconds
+
+    @property
+    def cpu_us_per_call(self) -> float:
+        return self.server_cpu_seconds / max(self.calls, 1) * 1e6
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+class ServiceProcess:
+    """A service started as a process on a free port, with its own var/ folder."""
+
+    def __init__(self, service: str, var_dir: Path, pki_dir: Path, **env: str) -> None:
+        self.service = service
+        self.var_dir = var_dir
+        self.env = {
+            **os.environ,
+            "GRPC_PORT": "0",
+            "VAR_DIR": str(var_dir),
+            "PKI_DIR": str(pki_dir),
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    def run_step(self, *args: str) -> None:
+        subprocess.run([sys.executable, "-m", self.service, *args], env=self.env, check=True)
+
+    def __enter__(self) -> ServiceProcess:
+        env = {**self.env, "LOG_LEVEL": "INFO"}  # the start-up line carries the port
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.service],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            message = json.loads(line).get("message", "")
+            if "listening on" in message:
+                self.port = int(message.split(":")[-1].split()[0])
+                break
+        else:
+            raise RuntimeError(f"{self.service} did not start")
+        # Keep draining stdout so the child never blocks on a full pipe.
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+        return self
+
+    def cpu_seconds(self) -> float:
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+async def measure(
+    name: str,
+    server: ServiceProcess,
+    pki_dir: Path,
+    party: str,
+    make_call: Callable[[grpc.aio.Channel], Callable[[int], object]],
+    *,
+    concurrency: int = 50,
+    warmup: float = 1.0,
+    duration: float = 5.0,
+) -> Result:
+    """Run `concurrency` callers against `server`; measure the window after the warm-up."""
+    creds = channel_credentials(party_tls(pki_dir, party))
+    async with grpc.aio.secure_channel(f"localhost:{server.port}", creds) as channel:
+        call = make_call(channel)
+        latencies: list[float] = []
+        errors = 0
+        measuring = False
+        stop_at = time.monotonic() + warmup + duration
+
+        async def worker(worker_id: int) -> None:
+            nonlocal errors
+            i = worker_id
+            while time.monotonic() < stop_at:
+                start = time.perf_counter()
+                try:
+                    await call(i)
+                except grpc.aio.AioRpcError:
+                    errors += 1
+                if measuring:
+                    latencies.append((time.perf_counter() - start) * 1000)
+                i += concurrency
+
+        tasks = [asyncio.create_task(worker(w)) for w in range(concurrency)]
+        await asyncio.sleep(warmup)
+        measuring = True
+        cpu0, t0 = server.cpu_seconds(), time.monotonic()
+        n0 = len(latencies)
+        await asyncio.sleep(duration)
+        measuring = False
+        cpu1, t1 = server.cpu_seconds(), time.monotonic()
+        n1 = len(latencies)
+        await asyncio.gather(*tasks)
+    return Result(name, n1 - n0, t1 - t0, latencies[n0:n1], cpu1 - cpu0, errors)
+
+
+def report(results: list[Result], baseline: Result) -> str:
+    lines = [
+        f"{'target':<28}{'calls/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/call':>13}"
+        f"{'vs echo':>9}{'errors':>8}",
+    ]
+    for r in results:
+        lines.append(
+            f"{r.name:<28}{r.rate:>10.0f}{r.percentile(0.5):>9.1f}"
+            f"{r.percentile(0.99):>9.1f}{r.cpu_us_per_call:>13.0f}{r.rate / baseline.rate:>9.0%}"
+            f"{r.errors:>8}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""A service as a real process: start-up, configuration errors, SIGTERM draining."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
+from tests.support.servers import channel_as, service_env
+
+pytestmark = pytest.mark.integration
+
+
+def _start(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "echo"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        record = json.loads(line)
+        if "listening on" in record["message"]:
+            return proc, int(record["message"].split(":")[-1].split()[0])
+    raise AssertionError(f"echo did not start (exit {proc.wait()})")
+
+
+def test_sigterm_drains_in_flight_calls_when_shutting_down(
+    pki_dir: Path, database_url: str
+) -> None:
+    proc, port = _start(service_env(pki_dir, "echo", database_url, SHUTDOWN_GRACE_SECONDS="10"))
+    outcome: dict[str, object] = {}
+    try:
+        with channel_as(pki_dir, "institution-onem", port) as channel:
+            stub = echo_pb2_grpc.EchoServiceStub(channel)
+            stub.Echo(echo_pb2.EchoRequest(), timeout=5)  # connection is up
+
+            def slow_call() -> None:
+                try:
+                    reply = stub.Echo(
+                        echo_pb2.EchoRequest(payload=b"slow", delay_ms=1500), timeout=10
+                    )
+                    outcome["reply"] = reply.payload
+                except grpc.RpcError as exc:
+                    outcome["error"] = exc.code()
+
+            caller = threading.Thread(target=slow_call)
+            caller.start()
+            time.sleep(0.3)  # the slow call is in flight (it takes 1.5 s)
+            proc.send_signal(signal.SIGTERM)
+            caller.join(timeout=10)
+        assert outcome == {"reply": b"slow"}
+        assert proc.wait(timeout=10) == 0
+        assert proc.stdout is not None
+        tail = [json.loads(line)["message"] for line in proc.stdout]
+        assert "received SIGTERM" in tail and "echo stopped" in tail
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_new_calls_are_refused_when_shutting_down(pki_dir: Path, database_url: str) -> None:
+    proc, port = _start(service_env(pki_dir, "echo", database_url, SHUTDOWN_GRACE_SECONDS="10"))
+    try:
+        with channel_as(pki_dir, "institution-onem", port) as channel:
+            stub = echo_pb2_grpc.EchoServiceStub(channel)
+            in_flight = stub.Echo.future(echo_pb2.EchoRequest(delay_ms=1500), timeout=10)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            with pytest.raises(grpc.RpcError) as err:
+                stub.Echo(echo_pb2.EchoRequest(), timeout=5)
+            assert in_flight.result().payload == b""
+        assert err.value.code() is grpc.StatusCode.UNAVAILABLE
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_every_bad_variable_is_reported_when_configuration_is_invalid(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "GRPC_PORT": "seventy",
+        "LOG_LEVEL": "LOUD",
+        "SHUTDOWN_GRACE_SECONDS": "-1",
+        "TLS_CERT_FILE": str(tmp_path / "missing.pem"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "echo"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    for variable in ("GRPC_PORT", "LOG_LEVEL", "SHUTDOWN_GRACE_SECONDS", "TLS_CERT_FILE"):
+        assert variable in done.stderr

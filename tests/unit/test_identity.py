@@ -1,0 +1,110 @@
+"""Parsing party identities from certificates and from the gateway's XFCC header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runtime.identity import (
+    Caller,
+    IdentityError,
+    PartyKind,
+    caller_from_context,
+    parse_spiffe_uri,
+)
+
+P = "spiffe://carrefour.local/"
+
+
+@dataclass
+class FakeContext:
+    """The two things identity reads from a grpc ServicerContext."""
+
+    sans: list[str]
+    metadata: list[tuple[str, str]] = field(default_factory=list)
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        return {"x509_subject_alternative_name": [s.encode() for s in self.sans]}
+
+    def invocation_metadata(self) -> list[tuple[str, str]]:
+        return self.metadata
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        (P + "institution/onem", Caller(PartyKind.INSTITUTION, "onem")),
+        (P + "employer/000935467", Caller(PartyKind.EMPLOYER, "000935467")),
+        (P + "employer/0000935467", Caller(PartyKind.EMPLOYER, "000935467")),
+        (P + "bureau/0314595348", Caller(PartyKind.BUREAU, "0314595348")),
+        (P + "admin/ops", Caller(PartyKind.ADMIN, "ops")),
+        (P + "router/cbss", Caller(PartyKind.ROUTER, "cbss")),
+        (P + "gateway", Caller(PartyKind.GATEWAY, "")),
+    ],
+)
+def test_party_is_parsed_when_uri_is_valid(uri: str, expected: Caller) -> None:
+    assert parse_spiffe_uri(uri) == expected
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "spiffe://other.domain/institution/onem",
+        P + "citizen/85071412330",
+        P + "institution/",
+        P + "institution/ONEM",
+        P + "institution/onem/extra",
+        P + "employer/000935468",  # wrong check digits
+        P + "bureau/0314595349",
+        P + "gateway/x",
+        "",
+    ],
+)
+def test_uri_is_refused_when_it_names_no_party(uri: str) -> None:
+    with pytest.raises(IdentityError):
+        parse_spiffe_uri(uri)
+
+
+def test_caller_is_none_when_certificate_names_two_parties() -> None:
+    ctx = FakeContext([P + "institution/onem", P + "admin/ops"])
+    assert caller_from_context(ctx) is None
+
+
+def test_dns_and_ip_sans_are_ignored_when_reading_the_party() -> None:
+    ctx = FakeContext(["localhost", "127.0.0.1", P + "institution/onem"])
+    assert caller_from_context(ctx) == Caller(PartyKind.INSTITUTION, "onem")
+
+
+def test_xfcc_is_ignored_when_peer_is_not_gateway() -> None:
+    ctx = FakeContext([P + "institution/onem"], [("x-forwarded-client-cert", f"URI={P}admin/ops")])
+    assert caller_from_context(ctx) == Caller(PartyKind.INSTITUTION, "onem")
+
+
+def test_first_xfcc_element_is_used_when_peer_is_gateway() -> None:
+    header = f'Hash=1;Subject="CN=a,O=b";URI={P}bureau/0314595348,Hash=2;URI={P}admin/ops'
+    ctx = FakeContext([P + "gateway"], [("x-forwarded-client-cert", header)])
+    assert caller_from_context(ctx) == Caller(PartyKind.BUREAU, "0314595348", via_gateway=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_xfcc_parser_never_crashes_and_never_invents_a_party_when_header_is_arbitrary(
+    header: str,
+) -> None:
+    ctx = FakeContext([P + "gateway"], [("x-forwarded-client-cert", header)])
+    caller = caller_from_context(ctx)
+    # Whatever the header, the result is either no party or a party whose URI is in the header.
+    assert caller is None or caller.uri in header or caller.kind is PartyKind.GATEWAY
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120))
+def test_spiffe_parser_raises_only_identity_error_when_uri_is_arbitrary(uri: str) -> None:
+    try:
+        caller = parse_spiffe_uri(uri)
+    except IdentityError:
+        return
+    assert parse_spiffe_uri(caller.uri) == caller
