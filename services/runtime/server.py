@@ -2,8 +2,8 @@
 
 `ServiceHost` builds a gRPC server (sync, a thread pool: measured faster than grpc.aio on this
 machine, and the database drivers are blocking anyway) on one mTLS port, adds the standard health
-service with a real status, server reflection, and the interceptors (OpenTelemetry, then the
-runtime's identity/error/log interceptor). `serve()` runs it until SIGTERM or SIGINT, then drains.
+service with a real status, server reflection, and the runtime's interceptor (tracing,
+identity, error mapping, access log). `serve()` runs it until SIGTERM or SIGINT, then drains.
 
 Health: every service name (and "") is NOT_SERVING until the readiness check (the database ping)
 passes, and is re-checked every HEALTH_INTERVAL_SECONDS: an unreachable database turns it
@@ -27,7 +27,6 @@ from types import FrameType
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import server_interceptor
 
 from runtime import telemetry, tls
 from runtime.config import RuntimeSettings
@@ -65,7 +64,7 @@ class ServiceHost:
                 max_workers=self.settings.max_workers,
                 thread_name_prefix=f"{self.settings.service}-rpc",
             ),
-            interceptors=[server_interceptor(), ServiceInterceptor(self.settings.service)],
+            interceptors=[ServiceInterceptor(self.settings.service)],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

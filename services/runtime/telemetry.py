@@ -48,12 +48,22 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _MaskingJsonFormatter(JsonFormatter):
+    """JSON lines whose tracebacks are masked too (an exception message may quote input)."""
+
+    def formatException(self, ei):  # type: ignore[no-untyped-def]  # noqa: N802 - stdlib name
+        return _INSZ_SHAPE.sub(_MASK, super().formatException(ei))
+
+    def formatStack(self, stack_info):  # type: ignore[no-untyped-def]  # noqa: N802
+        return _INSZ_SHAPE.sub(_MASK, super().formatStack(stack_info))
+
+
 def setup_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stdout for the whole process (idempotent)."""
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RedactingFilter(service))
     handler.setFormatter(
-        JsonFormatter(
+        _MaskingJsonFormatter(
             "{asctime}{levelname}{name}{message}{service}{trace_id}{span_id}",
             style="{",
             rename_fields={"asctime": "timestamp", "levelname": "severity", "name": "logger"},

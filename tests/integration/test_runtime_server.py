@@ -8,12 +8,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from echo.config import Settings
-from echo.server import create_server
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
+from echo.config import Settings
+from echo.server import create_server
 from runtime import pki
 from runtime.client import failure, party_tls
 from runtime.config import TlsFiles

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+
 from echo.service.notes import ConflictError, Note
 from echo.storage import MIGRATIONS
 from echo.storage.models import NoteRow
 from echo.storage.repository import unit_factory
-
 from runtime.db import Database
 
 pytestmark = pytest.mark.storage

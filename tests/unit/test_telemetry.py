@@ -43,6 +43,17 @@ def test_insz_is_masked_when_code_logs_one_by_mistake() -> None:
     assert text.count("***********") == 2
 
 
+def test_insz_is_masked_when_an_exception_traceback_quotes_one() -> None:
+    buffer = _capture()
+    try:
+        raise ValueError("bad person 85071412330")
+    except ValueError:
+        logging.getLogger("x").exception("failed")
+    record = json.loads(buffer.getvalue().splitlines()[-1])
+    assert "ValueError" in record["exc_info"]
+    assert "85071412330" not in buffer.getvalue()
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="0123456789 -./abc", max_size=60))
 def test_no_eleven_digit_run_survives_when_message_is_arbitrary(message: str) -> None:

@@ -1,0 +1,52 @@
+"""Trace context crosses gRPC: the server span continues the caller's trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
+from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
+from echo.config import Settings
+from echo.server import create_server
+from tests.support.servers import channel_as, running, service_env
+
+pytestmark = pytest.mark.integration
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+PARENT_ID = "b7ad6b7169203331"
+
+
+@pytest.fixture(scope="module")
+def spans() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)  # once per process; the runtime's tracer follows it
+    return exporter
+
+
+def test_server_span_continues_caller_trace_when_traceparent_is_sent(
+    spans: InMemorySpanExporter, pki_dir: Path, database_url: str
+) -> None:
+    host = create_server(Settings.from_env(service_env(pki_dir, "echo", database_url)))
+    traceparent = ("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01")
+    with running(host), channel_as(pki_dir, "institution-onem", host.port) as channel:
+        stub = echo_pb2_grpc.EchoServiceStub(channel)
+        stub.Echo(echo_pb2.EchoRequest(payload=b"x"), metadata=[traceparent], timeout=5)
+        with pytest.raises(grpc.RpcError):
+            stub.GetNote(echo_pb2.GetNoteRequest(name="bad"), metadata=[traceparent], timeout=5)
+    by_name = {s.name: s for s in spans.get_finished_spans()}
+    echo_span = by_name["cbss.echo.v1.EchoService/Echo"]
+    assert format(echo_span.context.trace_id, "032x") == TRACE_ID
+    assert format(echo_span.parent.span_id, "016x") == PARENT_ID
+    assert echo_span.kind is trace.SpanKind.SERVER
+    failed = by_name["cbss.echo.v1.EchoService/GetNote"]
+    assert failed.status.status_code is StatusCode.ERROR
+    assert failed.attributes["rpc.grpc.status_code"] == "INVALID_ARGUMENT"
