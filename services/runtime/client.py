@@ -8,6 +8,7 @@ from pathlib import Path
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from opentelemetry.instrumentation.grpc import client_interceptor, grpcext
 
 from runtime import tls
 from runtime.config import TlsFiles
@@ -23,9 +24,14 @@ def party_tls(pki_dir: Path | str, name: str) -> TlsFiles:
 
 
 def secure_channel(target: str, files: TlsFiles, **options: object) -> grpc.Channel:
-    """An mTLS channel to `target` (host:port) presenting the party's certificate."""
+    """An mTLS channel to `target` (host:port) presenting the party's certificate.
+
+    Calls made on it carry the current trace context (W3C `traceparent`), so that the callee's
+    span joins the caller's trace.
+    """
     opts = [("grpc.max_receive_message_length", 16 * 1024 * 1024), *options.items()]
-    return grpc.secure_channel(target, tls.channel_credentials(files), options=opts)
+    channel = grpc.secure_channel(target, tls.channel_credentials(files), options=opts)
+    return grpcext.intercept_channel(channel, client_interceptor())
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from opentelemetry.trace import StatusCode
 from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
 from echo.config import Settings
 from echo.server import create_server
+from runtime.client import party_tls
+from runtime.tls import channel_credentials
 from tests.support.servers import channel_as, running, service_env
 
 pytestmark = pytest.mark.integration
@@ -37,7 +39,9 @@ def test_server_span_continues_caller_trace_when_traceparent_is_sent(
 ) -> None:
     host = create_server(Settings.from_env(service_env(pki_dir, "echo", database_url)))
     traceparent = ("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01")
-    with running(host), channel_as(pki_dir, "institution-onem", host.port) as channel:
+    # A plain grpc channel, as a foreign client that propagates its own trace context would use.
+    creds = channel_credentials(party_tls(pki_dir, "institution-onem"))
+    with running(host), grpc.secure_channel(f"localhost:{host.port}", creds) as channel:
         stub = echo_pb2_grpc.EchoServiceStub(channel)
         stub.Echo(echo_pb2.EchoRequest(payload=b"x"), metadata=[traceparent], timeout=5)
         with pytest.raises(grpc.RpcError):
@@ -50,3 +54,20 @@ def test_server_span_continues_caller_trace_when_traceparent_is_sent(
     failed = by_name["cbss.echo.v1.EchoService/GetNote"]
     assert failed.status.status_code is StatusCode.ERROR
     assert failed.attributes["rpc.grpc.status_code"] == "INVALID_ARGUMENT"
+
+
+def test_trace_context_is_sent_when_calling_from_inside_a_span(
+    spans: InMemorySpanExporter, pki_dir: Path, database_url: str
+) -> None:
+    host = create_server(Settings.from_env(service_env(pki_dir, "echo", database_url)))
+    tracer = trace.get_tracer("test")
+    with running(host), channel_as(pki_dir, "institution-onem", host.port) as channel:
+        with tracer.start_as_current_span("cbss.test.caller") as caller_span:
+            echo_pb2_grpc.EchoServiceStub(channel).Echo(echo_pb2.EchoRequest(), timeout=5)
+    server = [
+        s
+        for s in spans.get_finished_spans()
+        if s.name == "cbss.echo.v1.EchoService/Echo"
+        and s.context.trace_id == caller_span.get_span_context().trace_id
+    ]
+    assert len(server) == 1
