@@ -7,6 +7,12 @@ the TLS auth context. A `x-forwarded-client-cert` header (Envoy's XFCC) is honou
 TLS peer itself is the gateway: from any other peer it is ignored, so a client can never claim an
 identity in metadata.
 
+Consultations (methods declared `ACCESS_ROUTED` in their proto) are called only by a router,
+which passes the original requester, the legal context, its ticket and the capacity used as
+metadata (`ROUTING_HEADERS`). Those headers are read only when the TLS peer is a router; the
+runtime's interceptor refuses any other peer (DIRECT_ACCESS_FORBIDDEN) and makes the requester the
+call's `current_caller()`, with the rest in `current_consultation()`.
+
 Free of grpc: the functions take the server context duck-typed, so service code can import
 `Caller` without depending on the transport.
 """
@@ -24,6 +30,23 @@ from runtime import identifiers
 
 TRUST_DOMAIN = "carrefour.local"
 XFCC_HEADER = "x-forwarded-client-cert"
+
+# Metadata a caller sends to the router with a consultation.
+LEGAL_CONTEXT_HEADER = "cbss-legal-context"  # required, at most 64 characters
+CUSTOMER_TICKET_HEADER = "cbss-customer-ticket"  # optional, the caller's own ticket, <= 36 chars
+DESTINATION_HEADER = "cbss-destination"  # optional, the holder institution's id
+# Metadata the router adds when it forwards (trusted only from a router), and the ticket it
+# returns to the caller on success and refusal alike.
+REQUESTER_HEADER = "cbss-requester"  # SPIFFE URI of the original requester
+TICKET_HEADER = "cbss-ticket"  # the router's ticket (UUID)
+CAPACITY_HEADER = "cbss-capacity"  # "<sector>/<capacity>" used, or "none"
+ROUTING_HEADERS = (
+    REQUESTER_HEADER,
+    LEGAL_CONTEXT_HEADER,
+    TICKET_HEADER,
+    CAPACITY_HEADER,
+    CUSTOMER_TICKET_HEADER,
+)
 
 _PREFIX = f"spiffe://{TRUST_DOMAIN}/"
 _INSTITUTION_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", re.ASCII)
@@ -156,6 +179,43 @@ def caller_from_context(context: Any) -> Caller | None:
     return peer
 
 
+@dataclass(frozen=True)
+class Consultation:
+    """What a router says about the consultation it forwards to this holder."""
+
+    router: Caller
+    requester: Caller
+    legal_context: str
+    ticket: str
+    capacity: str
+    customer_ticket: str = ""
+
+
+def consultation_from_metadata(router: Caller, metadata: Iterable[tuple[str, str]]) -> Consultation:
+    """Read the routing headers of a call whose TLS peer is `router` (a router identity).
+
+    Raises IdentityError when the requester is missing or names no party, or when the legal
+    context or ticket is missing: a router always sends them.
+    """
+    if router.kind is not PartyKind.ROUTER:
+        raise IdentityError("routing headers are trusted only from a router")
+    values = {k: v for k, v in metadata if k in ROUTING_HEADERS}
+    requester = parse_spiffe_uri(values.get(REQUESTER_HEADER, ""))
+    if requester.kind is PartyKind.GATEWAY:
+        raise IdentityError("the gateway is never a requester")
+    legal_context, ticket = values.get(LEGAL_CONTEXT_HEADER, ""), values.get(TICKET_HEADER, "")
+    if not legal_context or len(legal_context) > 64 or not ticket:
+        raise IdentityError("a routed call carries a legal context and a ticket")
+    return Consultation(
+        router=router,
+        requester=requester,
+        legal_context=legal_context,
+        ticket=ticket,
+        capacity=values.get(CAPACITY_HEADER, ""),
+        customer_ticket=values.get(CUSTOMER_TICKET_HEADER, ""),
+    )
+
+
 _current: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
     "carrefour_caller", default=None
 )
@@ -175,3 +235,23 @@ def set_current_caller(caller: Caller | None) -> contextvars.Token[Caller | None
 
 def reset_current_caller(token: contextvars.Token[Caller | None]) -> None:
     _current.reset(token)
+
+
+_consultation: contextvars.ContextVar[Consultation | None] = contextvars.ContextVar(
+    "carrefour_consultation", default=None
+)
+
+
+def current_consultation() -> Consultation | None:
+    """The routing details of the consultation being served, or None for a direct call."""
+    return _consultation.get()
+
+
+def set_current_consultation(
+    consultation: Consultation | None,
+) -> contextvars.Token[Consultation | None]:
+    return _consultation.set(consultation)
+
+
+def reset_current_consultation(token: contextvars.Token[Consultation | None]) -> None:
+    _consultation.reset(token)

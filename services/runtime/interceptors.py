@@ -3,6 +3,9 @@
 For every call it
 - resolves the caller from the TLS auth context (runtime.identity) and refuses, UNAUTHENTICATED,
   a certificate that names no party of the mesh; handlers read it with `current_caller()`;
+- for consultations (methods declared ACCESS_ROUTED), refuses any peer but a router with
+  PERMISSION_DENIED `DIRECT_ACCESS_FORBIDDEN`, and makes the requester the router names the
+  caller (the routing details in `current_consultation()`);
 - decodes the request itself, so that bytes that are not the expected message answer
   INVALID_ARGUMENT (`MALFORMED_MESSAGE`) instead of grpc's INTERNAL;
 - maps `runtime.errors.ServiceError` to its status code with a `google.rpc.Status` in the
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import grpc
@@ -37,9 +40,18 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from runtime import identity
-from runtime.errors import InvalidArgument, ServiceError, Unauthenticated
+from runtime.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
+    ServiceError,
+    Unauthenticated,
+)
 
 logger = logging.getLogger(__name__)
+
+ROUTED = "ROUTED"
+DIRECT = "DIRECT"
 
 
 def status_for(error: ServiceError, domain: str) -> status_pb2.Status:
@@ -72,8 +84,10 @@ _INTERNAL = status_pb2.Status(code=code_pb2.INTERNAL, message="internal error")
 class ServiceInterceptor(grpc.ServerInterceptor):
     """Identity, decoding, error mapping and access logging for one service."""
 
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, access: Mapping[str, str] | None = None) -> None:
+        """`access` maps method paths to ROUTED or DIRECT (runtime.server reads the protos)."""
         self.domain = f"{service}.cbss"
+        self._access = dict(access or {})
         self._tracer = trace.get_tracer(f"cbss.{service}")
         internal = error_details_pb2.ErrorInfo(reason="INTERNAL", domain=self.domain)
         self._internal = status_pb2.Status()
@@ -127,11 +141,37 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 "MALFORMED_MESSAGE", "the request is not a valid message of this method's type"
             ) from None
 
+    def _authenticate(
+        self, method: str, context: grpc.ServicerContext
+    ) -> tuple[identity.Caller, identity.Consultation | None]:
+        """The effective caller of this call, and the routing details of a consultation."""
+        peer = identity.caller_from_context(context)
+        if peer is None:
+            raise Unauthenticated(
+                "UNKNOWN_PARTY", "the client certificate names no party of this mesh"
+            )
+        access = self._access.get(method) or self._access.get(method[: method.rfind("/") + 1])
+        if access != ROUTED:
+            return peer, None
+        if peer.kind is not identity.PartyKind.ROUTER:
+            raise PermissionDenied(
+                "DIRECT_ACCESS_FORBIDDEN", "this consultation is answered only through a router"
+            )
+        try:
+            consultation = identity.consultation_from_metadata(
+                peer, context.invocation_metadata() or ()
+            )
+        except identity.IdentityError:
+            raise FailedPrecondition(
+                "ROUTING_METADATA_INVALID", "the router did not send valid routing metadata"
+            ) from None
+        return consultation.requester, consultation
+
     def _call(self, method: str, context: grpc.ServicerContext, run: Callable[[], Any]) -> Any:
         """Run a handler (unary result, or a generator for streams) with identity and mapping."""
         start = time.perf_counter()
-        caller = identity.caller_from_context(context)
-        token = identity.set_current_caller(caller)
+        caller: identity.Caller | None = None
+        tokens = None
         code = "OK"
         with self._tracer.start_as_current_span(
             method[1:],
@@ -142,10 +182,11 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             set_status_on_exception=False,
         ) as span:
             try:
-                if caller is None:
-                    raise Unauthenticated(
-                        "UNKNOWN_PARTY", "the client certificate names no party of this mesh"
-                    )
+                caller, consultation = self._authenticate(method, context)
+                tokens = (
+                    identity.set_current_caller(caller),
+                    identity.set_current_consultation(consultation),
+                )
                 return run()
             except ServiceError as err:
                 code = err.code
@@ -158,16 +199,21 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 logger.exception("unhandled error in %s", method)
                 context.abort_with_status(rpc_status.to_status(self._internal))
             finally:
-                identity.reset_current_caller(token)
+                if tokens is not None:
+                    identity.reset_current_caller(tokens[0])
+                    identity.reset_current_consultation(tokens[1])
                 if code != "OK":
                     span.set_attribute("rpc.grpc.status_code", code)
                     span.set_status(Status(StatusCode.ERROR, code))
                 _log_call(method, code, start, caller)
 
     def _stream(self, method: str, context: grpc.ServicerContext, responses: Any) -> Iterator[Any]:
-        """Iterate a streaming handler's responses with the same mapping as `_call`."""
-        caller = identity.caller_from_context(context)
-        token = identity.set_current_caller(caller)
+        """Iterate a streaming handler's responses with the same identity and mapping."""
+        caller, consultation = self._authenticate(method, context)  # passed once in _call
+        tokens = (
+            identity.set_current_caller(caller),
+            identity.set_current_consultation(consultation),
+        )
         try:
             yield from responses
         except ServiceError as err:
@@ -178,7 +224,8 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             logger.exception("unhandled error in stream %s", method)
             context.abort_with_status(rpc_status.to_status(self._internal))
         finally:
-            identity.reset_current_caller(token)
+            identity.reset_current_caller(tokens[0])
+            identity.reset_current_consultation(tokens[1])
 
 
 def _aborted(context: grpc.ServicerContext) -> bool:

@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from cbss.common.v1 import options_pb2
 from runtime import telemetry, tls
 from runtime.config import RuntimeSettings
-from runtime.interceptors import ServiceInterceptor
+from runtime.interceptors import DIRECT, ROUTED, ServiceInterceptor
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,40 @@ class Registration:
     servicer: object
     #: Full service name, e.g. "cbss.echo.v1.EchoService" (from the generated descriptor).
     name: str
+    #: For a service without generated descriptors (a generic handler): the access of all its
+    #: methods, ROUTED or DIRECT. Services from protos declare access per method instead.
+    access: str | None = None
+
+
+def method_access(registrations: Sequence[Registration]) -> dict[str, str]:
+    """Method path (or `/<service>/` for all its methods) -> ROUTED / DIRECT.
+
+    Read from each method's `cbss.common.v1.access` option.
+
+    Fails closed: a method that does not declare its access stops the service from starting.
+    """
+    access: dict[str, str] = {}
+    pool = descriptor_pool.Default()
+    for reg in registrations:
+        try:
+            service = pool.FindServiceByName(reg.name)
+        except KeyError:
+            if reg.access not in (ROUTED, DIRECT):
+                raise ValueError(f"{reg.name}: no descriptor; give Registration.access") from None
+            access[f"/{reg.name}/"] = reg.access  # every method of that service
+            continue
+        for method in service.methods:
+            declared = method.GetOptions().Extensions[options_pb2.access]
+            if declared == options_pb2.ACCESS_ROUTED:
+                access[f"/{service.full_name}/{method.name}"] = ROUTED
+            elif declared == options_pb2.ACCESS_DIRECT:
+                access[f"/{service.full_name}/{method.name}"] = DIRECT
+            else:
+                raise ValueError(
+                    f"{service.full_name}.{method.name} does not declare its access "
+                    "(option (cbss.common.v1.access))"
+                )
+    return access
 
 
 @dataclass
@@ -64,7 +100,9 @@ class ServiceHost:
                 max_workers=self.settings.max_workers,
                 thread_name_prefix=f"{self.settings.service}-rpc",
             ),
-            interceptors=[ServiceInterceptor(self.settings.service)],
+            interceptors=[
+                ServiceInterceptor(self.settings.service, method_access(self.registrations))
+            ],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

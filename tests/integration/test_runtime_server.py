@@ -213,7 +213,10 @@ def test_unexpected_exception_is_internal_without_details_when_handler_fails(
         settings=settings.runtime,
         registrations=[
             Registration(
-                lambda _s, server: server.add_generic_rpc_handlers([handler]), None, "test.Boom"
+                lambda _s, server: server.add_generic_rpc_handlers([handler]),
+                None,
+                "test.Boom",
+                access="DIRECT",
             )
         ],
     )
