@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args(argv)
-    args.extra = []
+    from bench.registry import get_person
+
+    args.extra = [get_person]
     return asyncio.run(_run(args))
 
 

@@ -55,6 +55,7 @@ DEV_PARTIES: tuple[Party, ...] = (
     Party("onss", "institution/onss"),
     # Institutions calling the network.
     Party("institution-cbss", "institution/cbss"),
+    Party("institution-nr", "institution/nr"),
     Party("institution-onem", "institution/onem"),
     Party("institution-inami", "institution/inami"),
     Party("institution-cin", "institution/cin"),

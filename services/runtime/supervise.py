@@ -48,8 +48,9 @@ MESH: dict[str, ServiceSpec] = {
             50051,
             prepare=(("migrate",), ("seed",)),
             try_commands=(
-                ".venv/bin/python -m registry.cli get 85071412330 --mask identity,address",
-                ".venv/bin/python -m registry.cli search lefevre",
+                ".venv/bin/python -m registry.cli --as router get 85071412330"
+                " --mask identity,address",
+                ".venv/bin/python -m registry.cli --as router search lefevre",
                 ".venv/bin/python -m registry.cli validate 85.07.14-123.30",
             ),
         ),

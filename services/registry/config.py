@@ -1,0 +1,28 @@
+"""The registry service's settings: only the runtime's shared variables.
+
+The process presents the National Register's certificate (`registry.pem`,
+`spiffe://carrefour.local/institution/nr`); the database defaults to `var/db/registry.sqlite3`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from runtime.config import EnvReader, RuntimeSettings
+
+SERVICE = "registry"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the registry service reads from its environment."""
+
+    runtime: RuntimeSettings
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = EnvReader(environ)
+        settings = cls(runtime=RuntimeSettings.read(env, service=SERVICE, cert_name="registry"))
+        env.finish()
+        return settings

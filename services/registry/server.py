@@ -1,0 +1,73 @@
+"""Composition root of the registry service: settings, database, rules, servicer, server.
+
+`python -m registry` serves, `python -m registry migrate` only migrates, and
+`python -m registry seed [--count N] [--seed S]` loads the synthetic population (registry.seed).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
+from registry.config import SERVICE, Settings
+from registry.seed import command as seed
+from registry.service.changes import RegistryChanges
+from registry.service.queries import RegistryQueries
+from registry.storage import MIGRATIONS
+from registry.storage.repository import unit_factory
+from registry.transport.servicer import RegistryServicer
+from runtime import telemetry
+from runtime.clock import Clock, SystemClock
+from runtime.config import ConfigError
+from runtime.db import Database
+from runtime.server import Registration, ServiceHost
+
+logger = logging.getLogger(__name__)
+
+USAGE = f"usage: python -m {SERVICE} [migrate | seed [--count N] [--seed S]]\n"
+
+
+def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceHost:
+    """Build the service (database migrated, servicer wired); `start()` binds the port."""
+    clock = clock or SystemClock()
+    db = Database(settings.runtime.database_url)
+    db.migrate(MIGRATIONS)
+    servicer = RegistryServicer(
+        RegistryQueries(unit_factory(db, write=False), clock),
+        RegistryChanges(unit_factory(db), clock),
+    )
+    return ServiceHost(
+        settings=settings.runtime,
+        registrations=[
+            Registration(
+                registry_pb2_grpc.add_RegistryServiceServicer_to_server,
+                servicer,
+                registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
+            )
+        ],
+        readiness=db.ping,
+        on_stop=[db.dispose],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        sys.stderr.write(f"{SERVICE}: {exc}\n")
+        return 2
+    telemetry.setup_logging(SERVICE, settings.runtime.log_level)
+    if args == ["migrate"]:
+        Database(settings.runtime.database_url).migrate(MIGRATIONS)
+        logger.info("%s database migrated", SERVICE)
+        return 0
+    if args[:1] == ["seed"]:
+        return seed.run(settings.runtime.database_url, args[1:])
+    if args:
+        sys.stderr.write(USAGE)
+        return 2
+    telemetry.setup_tracing(SERVICE, settings.runtime.traces_exporter)
+    create_server(settings).serve()
+    return 0
