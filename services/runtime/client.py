@@ -44,12 +44,15 @@ class RpcFailure:
     domain: str
     metadata: dict[str, str]
     field_violations: dict[str, str]
+    #: PreconditionFailure violations as (type, subject, description).
+    preconditions: tuple[tuple[str, str, str], ...] = ()
 
 
 def failure(error: grpc.RpcError) -> RpcFailure:
     """Unpack a grpc.RpcError's `google.rpc.Status` details."""
     call: grpc.Call = error  # type: ignore[assignment]
     reason, domain, metadata, fields = "", "", {}, {}
+    preconditions: tuple[tuple[str, str, str], ...] = ()
     status = rpc_status.from_call(call)
     if status is not None:
         for detail in status.details:
@@ -61,4 +64,10 @@ def failure(error: grpc.RpcError) -> RpcFailure:
                 bad = error_details_pb2.BadRequest()
                 detail.Unpack(bad)
                 fields = {v.field: v.description for v in bad.field_violations}
-    return RpcFailure(call.code(), call.details() or "", reason, domain, metadata, fields)
+            elif detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+                pre = error_details_pb2.PreconditionFailure()
+                detail.Unpack(pre)
+                preconditions = tuple((v.type, v.subject, v.description) for v in pre.violations)
+    return RpcFailure(
+        call.code(), call.details() or "", reason, domain, metadata, fields, preconditions
+    )

@@ -2,7 +2,8 @@
 
 Free of grpc so that service code stays transport-agnostic. The transport maps each class to its
 gRPC status code in one place (`runtime.interceptors`), with a `google.rpc.ErrorInfo` carrying the
-UPPER_SNAKE `reason` and `BadRequest` field violations for input errors.
+UPPER_SNAKE `reason`, `BadRequest` field violations for input errors and `PreconditionFailure`
+violations where several parts of a request fail a precondition each.
 
 Messages are short English sentences for the caller: never a stack trace, SQL or personal data
 (no INSZ, no name). Variable parts that a program may need go in `metadata`.
@@ -27,6 +28,15 @@ class FieldViolation:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class PreconditionViolation:
+    """One failed precondition of a request: its type (a reason), subject (what) and why."""
+
+    type: str
+    subject: str
+    description: str
+
+
 class ServiceError(Exception):
     """Base of every error a service reports to its caller on purpose."""
 
@@ -40,6 +50,7 @@ class ServiceError(Exception):
         *,
         metadata: Mapping[str, str] | None = None,
         violations: Sequence[FieldViolation] = (),
+        preconditions: Sequence[PreconditionViolation] = (),
     ) -> None:
         if not _REASON.match(reason):
             raise ValueError(f"error reason must be UPPER_SNAKE_CASE, got {reason!r}")
@@ -48,6 +59,7 @@ class ServiceError(Exception):
         self.message = message
         self.metadata = dict(metadata or {})
         self.violations = tuple(violations)
+        self.preconditions = tuple(preconditions)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.reason!r}, {self.message!r})"

@@ -70,6 +70,17 @@ def status_for(error: ServiceError, domain: str) -> status_pb2.Status:
                 ]
             )
         )
+    if error.preconditions:
+        details.append(
+            error_details_pb2.PreconditionFailure(
+                violations=[
+                    error_details_pb2.PreconditionFailure.Violation(
+                        type=v.type, subject=v.subject, description=v.description
+                    )
+                    for v in error.preconditions
+                ]
+            )
+        )
     packed = []
     for detail in details:
         holder = any_pb2.Any()

@@ -46,7 +46,9 @@ class Registration:
 
     add: Callable[[object, grpc.Server], None]
     servicer: object
-    #: Full service name, e.g. "cbss.echo.v1.EchoService" (from the generated descriptor).
+    #: Full service name, e.g. "cbss.echo.v1.EchoService" (from the generated descriptor);
+    #: empty for a catch-all generic handler (the router's forwarder), which is then neither
+    #: advertised by reflection nor given a health status of its own.
     name: str
     #: For a service without generated descriptors (a generic handler): the access of all its
     #: methods, ROUTED or DIRECT. Services from protos declare access per method instead.
@@ -63,6 +65,10 @@ def method_access(registrations: Sequence[Registration]) -> dict[str, str]:
     access: dict[str, str] = {}
     pool = descriptor_pool.Default()
     for reg in registrations:
+        if not reg.name:
+            if reg.access not in (ROUTED, DIRECT):
+                raise ValueError("a catch-all registration declares its access")
+            continue  # its handler applies its own checks (the router's forwarder)
         try:
             service = pool.FindServiceByName(reg.name)
         except KeyError:
@@ -112,7 +118,7 @@ class ServiceHost:
         for reg in self.registrations:
             reg.add(reg.servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self.service_names = [reg.name for reg in self.registrations]
+        self.service_names = [reg.name for reg in self.registrations if reg.name]
         reflection.enable_server_reflection(
             [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
         )
