@@ -14,7 +14,7 @@ GENERATED := $(GEN)/.generated
 PKI_DIR := var/pki
 PKI := $(PKI_DIR)/ca.pem
 # Services that exist so far, in start order. Each is `python -m <name>` with its own database.
-SERVICES := echo registry
+SERVICES := echo registry router
 PYTEST_ARGS ?=
 
 print-services:

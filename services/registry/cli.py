@@ -1,10 +1,16 @@
 """`python -m registry.cli`: a command-line client of the registry, over mTLS like any party.
 
-    python -m registry.cli get 85.07.14-123.30 --mask identity,address
-    python -m registry.cli search lefevre --born-from 1950 --born-to 1990
+    python -m registry.cli --as institution-onem --legal-context unemployment.control \
+        get 85.07.14-123.30 --mask identity,address
+    python -m registry.cli --as onss --legal-context employment.identification search lefevre
     python -m registry.cli --as institution-nr change-address 85071412330 --street Meir ...
     python -m registry.cli --json events --after 0
 
+Consultations (`get`, `search`) go through the router (`--router`, default `$ROUTER_ADDR` or
+localhost:50052), which checks the caller's authorisation, legal context and the reference
+directory, and answers with its ticket (printed on stderr). With a router's own certificate
+(`--as router`) they go straight to the registry, as the router itself sends them (an operator's
+debugging path; `--requester` names the party they are made for).
 Global options: `--target` (default `$REGISTRY_ADDR` or localhost:50051), `--as` (the party: a
 certificate file stem in the PKI folder, default `institution-cbss`), `--pki` (default
 `var/pki`), `--json` (machine-readable output, `json_format.MessageToDict`). INSZ arguments may be
@@ -74,6 +80,7 @@ class Client:
     as_json: bool
     legal_context: str
     requester: str
+    router: str = "localhost:50052"
 
     def call(self, method: str, request: Message, *, routed: bool = False) -> Any:
         files = party_tls(self.pki, self.party)
@@ -81,18 +88,32 @@ class Client:
             if not path.is_file():
                 _fail("INVALID_ARGUMENT", "NO_SUCH_PARTY", f"{path} not found (make pki?)")
         metadata = self._routing() if routed else ()
-        stub = registry_pb2_grpc.RegistryServiceStub(secure_channel(self.target, files))
+        via_router = routed and not self._is_router()
+        target = self.router if via_router else self.target
+        stub = registry_pb2_grpc.RegistryServiceStub(secure_channel(target, files))
         try:
-            return getattr(stub, method)(
+            response, call = getattr(stub, method).with_call(
                 request, timeout=DEFAULT_TIMEOUT_SECONDS, metadata=metadata
             )
         except grpc.RpcError as exc:
+            self._ticket(exc)
             info = failure(exc)
             _fail(info.code.name, info.reason or "-", info.message)
+        self._ticket(call)
+        return response
+
+    def _is_router(self) -> bool:
+        return self.party.startswith(("router", "hub-"))
+
+    def _ticket(self, call: Any) -> None:
+        """The router's ticket, so that the message log entry can be found."""
+        ticket = dict(call.initial_metadata() or ()).get(TICKET_HEADER)
+        if ticket and not self.as_json:
+            err.print(f"router ticket {ticket}", markup=False, highlight=False)
 
     def _routing(self) -> tuple[tuple[str, str], ...]:
         headers = [(LEGAL_CONTEXT_HEADER, self.legal_context)]
-        if self.party.startswith(("router", "hub-")):  # a router's certificate: act as one
+        if self._is_router():  # a router's certificate: act as one
             try:
                 requester = parse_spiffe_uri(f"spiffe://{TRUST_DOMAIN}/{self.requester}")
             except IdentityError as exc:
@@ -341,6 +362,13 @@ def _render_event(response: Any) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the development PKI.",
 )
+@click.option(
+    "--router",
+    envvar="ROUTER_ADDR",
+    default="localhost:50052",
+    show_default=True,
+    help="host:port of the router, for consultations (env ROUTER_ADDR).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
 @click.option(
     "--legal-context",
@@ -363,9 +391,10 @@ def cli(
     as_json: bool,
     legal_context: str,
     requester: str,
+    router: str,
 ) -> None:
     """A client of the National Register / BIS registry."""
-    ctx.obj = Client(target, party, pki, as_json, legal_context, requester)
+    ctx.obj = Client(target, party, pki, as_json, legal_context, requester, router)
 
 
 @cli.command()

@@ -32,6 +32,7 @@ class ServiceSpec:
     port: int
     prepare: tuple[tuple[str, ...], ...] = (("migrate",),)
     try_commands: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
 
 
 #: The mesh on one machine, in start order. Ports are fixed so that CLIs find the services.
@@ -47,11 +48,20 @@ MESH: dict[str, ServiceSpec] = {
             "registry",
             50051,
             prepare=(("migrate",), ("seed",)),
+            try_commands=(".venv/bin/python -m registry.cli validate 85.07.14-123.30",),
+        ),
+        ServiceSpec(
+            "router",
+            50052,
+            prepare=(("migrate",), ("seed", "--registry-endpoint", "localhost:50051")),
+            env=(("REGISTRY_ADDR", "localhost:50051"), ("ROUTER_NAME", "cbss")),
             try_commands=(
-                ".venv/bin/python -m registry.cli --as router get 85071412330"
-                " --mask identity,address",
-                ".venv/bin/python -m registry.cli --as router search lefevre",
-                ".venv/bin/python -m registry.cli validate 85.07.14-123.30",
+                ".venv/bin/python -m registry.cli --as institution-onem"
+                " --legal-context unemployment.control get 85071412330 --mask identity,address",
+                ".venv/bin/python -m registry.cli --as institution-famiwal"
+                " --legal-context family-allowances.entitlement get 85071412330 --mask identity"
+                "   # refused: not integrated",
+                ".venv/bin/python -m router verify-log",
             ),
         ),
     )
@@ -73,7 +83,12 @@ class Supervisor:
         self.stopping = False
 
     def _env(self, spec: ServiceSpec) -> dict[str, str]:
-        return {**os.environ, "GRPC_PORT": str(spec.port), "VAR_DIR": str(self.var_dir)}
+        return {
+            **os.environ,
+            "GRPC_PORT": str(spec.port),
+            "VAR_DIR": str(self.var_dir),
+            **dict(spec.env),
+        }
 
     def prepare(self, spec: ServiceSpec) -> None:
         for step in spec.prepare:

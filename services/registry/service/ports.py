@@ -51,6 +51,10 @@ class IdempotencyRecord:
 class PersonRepository(Protocol):
     def get(self, insz: str) -> PersonRecord | None: ...
 
+    def get_many(self, inszs: Sequence[str]) -> dict[str, PersonRecord]:
+        """The persons among `inszs` that exist, by INSZ."""
+        ...
+
     def lock(self, insz: str) -> PersonRecord | None:
         """Like `get`, and holds the person's row until the unit of work ends."""
         ...

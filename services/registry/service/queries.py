@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from registry.service import permissions
@@ -10,6 +11,7 @@ from registry.service.model import (
     InfoType,
     MutationEvent,
     PartialDate,
+    PersonRecord,
     PersonSummary,
     PersonView,
 )
@@ -86,11 +88,28 @@ def page_size(value: int, *, default: int, maximum: int) -> int:
     return min(value or default, maximum)
 
 
+MAX_STATUSES = 1000
+
+
 class RegistryQueries:
     """The read side of the registry (read-only units of work)."""
 
     def __init__(self, read_unit: UnitFactory, clock: Clock) -> None:
         self._read_unit, self._clock = read_unit, clock
+
+    def person_statuses(self, inszs: Sequence[str]) -> list[tuple[str, PersonRecord | None]]:
+        """Each INSZ with its person record (None when unknown), in the order asked."""
+        if not 1 <= len(inszs) <= MAX_STATUSES:
+            raise InvalidArgument.for_fields(
+                [FieldViolation("inszs", f"1 to {MAX_STATUSES} numbers", "TOO_MANY_INSZS")]
+            )
+        problems = Problems()
+        for i, insz in enumerate(inszs):
+            problems.insz(f"inszs[{i}]", insz)
+        problems.raise_if_any()
+        with self._read_unit() as unit:
+            found = unit.persons.get_many(sorted(set(inszs)))
+        return [(insz, found.get(insz)) for insz in inszs]
 
     def validate_insz(self, text: str) -> InszVerdict:
         """The verdict on any 1-32 character string; no person data is read."""

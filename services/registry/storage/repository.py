@@ -195,6 +195,16 @@ class SqlPersonRepository:
         row = self._s.execute(_GET_PERSON, {"insz": insz}).one_or_none()
         return _record(row) if row else None
 
+    def get_many(self, inszs: Sequence[str]) -> dict[str, PersonRecord]:
+        found: dict[str, PersonRecord] = {}
+        for start in range(0, len(inszs), 500):
+            rows = self._s.execute(
+                sa.select(_person).where(_person.c.insz.in_(inszs[start : start + 500]))
+            )
+            for row in rows:
+                found[row.insz] = _record(row)
+        return found
+
     def lock(self, insz: str) -> PersonRecord | None:
         row = self._s.execute(
             sa.select(_person).where(_person.c.insz == insz).with_for_update()

@@ -45,6 +45,21 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         )
         return registry_pb2.GetPersonResponse(person=mapping.person_to_proto(view))
 
+    def GetPersonStatuses(
+        self, request: registry_pb2.GetPersonStatusesRequest, context: grpc.ServicerContext
+    ) -> registry_pb2.GetPersonStatusesResponse:
+        return registry_pb2.GetPersonStatusesResponse(
+            statuses=[
+                registry_pb2.PersonStatusEntry(
+                    insz=insz,
+                    exists=record is not None,
+                    deceased=record is not None and record.death_date is not None,
+                    replaced_by=(record.replaced_by or "") if record is not None else "",
+                )
+                for insz, record in self._queries.person_statuses(list(request.inszs))
+            ]
+        )
+
     def SearchPersons(
         self, request: registry_pb2.SearchPersonsRequest, context: grpc.ServicerContext
     ) -> registry_pb2.SearchPersonsResponse:

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def run(registry: ServiceHost, pki_dir: Path):
     def invoke(*args: str, party: str = "institution-cbss") -> Result:
-        base = ["--target", f"localhost:{registry.port}", "--pki", str(pki_dir), "--as", party]
+        # The registry stands in for the router too: a consultation sent by a party that is not
+        # a router then shows the registry's refusal of direct access.
+        here = f"localhost:{registry.port}"
+        base = ["--target", here, "--router", here, "--pki", str(pki_dir), "--as", party]
         return CliRunner().invoke(cli, [*base, *args], catch_exceptions=False)
 
     return invoke

@@ -334,3 +334,47 @@ def test_token_is_refused_when_tampered_with(stub, lefevres) -> None:
     forged = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
     err = rpc_failure(lambda: search(stub, last_name="lefe", page_size=2, page_token=forged))
     assert (err.code, err.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
+
+
+# -- GetPersonStatuses (the router's person checks) ------------------------------------------------
+
+
+def test_statuses_answer_each_insz_in_order_when_router_asks(stub: Callable[[str], Stub]) -> None:
+    unknown = make_insz(birth_year=1950, birth_month=1, birth_day=1, serial=997)
+    asked = [FIXED_MAN, FIXED_DECEASED, FIXED_REPLACED, unknown, FIXED_MAN]
+    reply = stub("router").GetPersonStatuses(
+        registry_pb2.GetPersonStatusesRequest(inszs=asked), metadata=routing(), timeout=5
+    )
+    got = [(s.insz, s.exists, s.deceased, s.replaced_by) for s in reply.statuses]
+    assert got == [
+        (FIXED_MAN, True, False, ""),
+        (FIXED_DECEASED, True, True, ""),
+        (FIXED_REPLACED, True, False, FIXED_REPLACEMENT),
+        (unknown, False, False, ""),
+        (FIXED_MAN, True, False, ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("inszs", "reason"),
+    [([], "TOO_MANY_INSZS"), ([FIXED_MAN] * 1001, "TOO_MANY_INSZS"), (["123"], "INSZ_MALFORMED")],
+)
+def test_statuses_are_invalid_argument_when_input_is_bad(
+    stub: Callable[[str], Stub], inszs: list[str], reason: str
+) -> None:
+    failure = rpc_failure(
+        lambda: stub("router").GetPersonStatuses(
+            registry_pb2.GetPersonStatusesRequest(inszs=inszs), metadata=routing(), timeout=5
+        )
+    )
+    assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.reason == reason
+
+
+def test_statuses_are_refused_when_caller_is_not_a_router(stub: Callable[[str], Stub]) -> None:
+    failure = rpc_failure(
+        lambda: stub("institution-onem").GetPersonStatuses(
+            registry_pb2.GetPersonStatusesRequest(inszs=[FIXED_MAN]), timeout=5
+        )
+    )
+    assert failure.reason == "DIRECT_ACCESS_FORBIDDEN"

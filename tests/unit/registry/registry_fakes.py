@@ -106,6 +106,9 @@ class FakePersons:
 
     lock = get
 
+    def get_many(self, inszs: Sequence[str]) -> dict[str, PersonRecord]:
+        return {i: self.s.persons[i] for i in inszs if i in self.s.persons}
+
     def exists(self, insz: str) -> bool:
         return insz in self.s.persons
 

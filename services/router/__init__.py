@@ -1,0 +1,1 @@
+"""The router: authenticates, authorises, forwards and logs every call between institutions."""

@@ -1,0 +1,40 @@
+"""The router's settings: the runtime's, plus its name, the register and the log's checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from runtime.config import EnvReader, RuntimeSettings
+
+SERVICE = "router"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the router reads from its environment."""
+
+    runtime: RuntimeSettings
+    #: This router's name: `router/<name>` in its certificate, and its log chains' prefix.
+    name: str
+    #: Where the National Register's service answers the router's person checks.
+    registry_addr: str
+    #: A signed log checkpoint every this many rows...
+    checkpoint_rows: int
+    #: ...or every this many seconds when rows were written since the last one.
+    checkpoint_seconds: float
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = EnvReader(environ)
+        settings = cls(
+            runtime=RuntimeSettings.read(env, service=SERVICE, cert_name="router"),
+            name=env.str("ROUTER_NAME", "cbss"),
+            registry_addr=env.str("REGISTRY_ADDR", "localhost:50051"),
+            checkpoint_rows=env.int("LOG_CHECKPOINT_ROWS", 1000, minimum=1, maximum=1_000_000),
+            checkpoint_seconds=env.float(
+                "LOG_CHECKPOINT_SECONDS", 10.0, minimum=0.1, maximum=3600.0
+            ),
+        )
+        env.finish()
+        return settings

@@ -1,0 +1,308 @@
+"""The router's checks, in order: no personal data is looked at before the caller is authorised.
+
+(1) caller known and active, by its certificate; (2) authorised for this service/method and
+destination; (3) legal context authorised; (4) INSZ well-formed; (5) person exists / replaced
+(refused, the new INSZ in the details) / deceased (per service: refused, or passed with a flag);
+(6) subject integrated by the caller as the authorisation requires, on the reference date (the
+request's `reference_date` field, else today in Europe/Brussels); (7) read mask within the cap.
+
+A caller refused at (1)–(3) learns nothing about the person: the registry is not even asked.
+Requests about several persons (a repeated subject field, at most 1,000) are checked per person;
+if any fails, the whole request is refused with SUBJECTS_REFUSED and a PreconditionFailure listing
+each failing field and its reason. Pure logic: the ports give it the configuration, the
+directory and the register.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from router.service.descriptors import InvalidReferenceDate, MessageDecodeError
+from router.service.model import (
+    Authorisation,
+    Capacity,
+    DeceasedPolicy,
+    DirectoryCheck,
+    Institution,
+    ServiceProvider,
+)
+from router.service.ports import ConfigSource, DirectoryReader, PersonRegistry
+from router.service.refusals import refusal
+from runtime import identifiers
+from runtime.clock import Clock
+from runtime.errors import PreconditionViolation, ServiceError
+from runtime.identity import Caller, PartyKind
+
+MAX_SUBJECTS = 1000
+_PRINTABLE = set(string.printable) - set("\r\n\t\x0b\x0c")
+
+
+class MethodCatalog(Protocol):
+    """What the checks need of a method learned from descriptors (router.service.descriptors)."""
+
+    path: str
+    server_streaming: bool
+    idempotent: bool
+
+    def parse_request(self, data: bytes) -> Any: ...
+    def subjects(self, request: Any) -> list[Any]: ...
+    def reference_date(self, request: Any) -> dt.date | None: ...
+    def read_mask(self, request: Any) -> tuple[str, ...] | None: ...
+
+
+class CatalogLookup(Protocol):
+    def method(self, provider: ServiceProvider, path: str) -> MethodCatalog | None: ...
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """What the transport knows of a call before looking at its body."""
+
+    caller: Caller
+    path: str  # "/cbss.registry.v1.RegistryService/GetPerson"
+    legal_context: str | None
+    customer_ticket: str | None
+    destination: str | None
+    ticket: str
+
+
+@dataclass
+class Authorised:
+    """The outcome of checks (1)–(3): who, what, where, under which authorisations."""
+
+    request: RouteRequest
+    institution: Institution
+    provider: ServiceProvider
+    method: MethodCatalog
+    authorisations: list[Authorisation]  # covering, with the legal context
+
+
+@dataclass(frozen=True)
+class CheckedSubject:
+    insz: str
+    field: str
+    capacity: str  # "11/1", or "none" when the directory check is NONE
+
+
+@dataclass
+class Decision:
+    """A request cleared for forwarding."""
+
+    authorised: Authorised
+    subjects: list[CheckedSubject]
+    reference_date: dt.date
+    deceased: list[str] = field(default_factory=list)  # INSZs passed with the deceased flag
+
+    @property
+    def capacity(self) -> str:
+        """The capacity header sent to the holder: the capacities used, comma-separated."""
+        return ",".join(sorted({s.capacity for s in self.subjects}))
+
+
+@dataclass
+class Refused(Exception):
+    """A refusal, with the subjects the request named (for the message log)."""
+
+    error: ServiceError
+    subjects: list[tuple[str, str]] = field(default_factory=list)  # (insz or "", reason)
+
+
+def _printable(text: str, limit: int) -> bool:
+    return 0 < len(text) <= limit and all(c in _PRINTABLE for c in text)
+
+
+class RouteChecker:
+    """Applies the seven checks to one call."""
+
+    def __init__(
+        self,
+        config: ConfigSource,
+        catalogs: CatalogLookup,
+        directory: DirectoryReader,
+        persons: PersonRegistry,
+        clock: Clock,
+    ) -> None:
+        self._config, self._catalogs = config, catalogs
+        self._directory, self._persons, self._clock = directory, persons, clock
+
+    # -- (1)–(3): the caller, its authorisation, its legal context ---------------------------
+    def authorise(self, req: RouteRequest) -> Authorised:
+        snap = self._config.snapshot()
+        caller = req.caller
+        institution = (
+            snap.institutions.get(caller.id) if caller.kind is PartyKind.INSTITUTION else None
+        )
+        if institution is None:
+            raise refusal("UNKNOWN_INSTITUTION")
+        if not institution.active:
+            raise refusal("INSTITUTION_SUSPENDED")
+
+        service, _, method_name = req.path[1:].partition("/")
+        providers = snap.providers.get(service, [])
+        if req.destination:
+            providers = [p for p in providers if p.provider == req.destination]
+            if not providers:
+                raise refusal("UNKNOWN_DESTINATION", {"destination": req.destination})
+        if not providers:
+            raise refusal("UNKNOWN_SERVICE", {"service": service})
+        if len(providers) > 1:
+            raise refusal("DESTINATION_REQUIRED", {"service": service})
+        provider = providers[0]
+        method = self._catalogs.method(provider, req.path)
+        if method is None:
+            raise refusal("UNKNOWN_SERVICE", {"service": service, "method": method_name})
+
+        today = self._clock.today()
+        covering = [
+            a
+            for a in snap.authorisations.get(institution.id, [])
+            if a.covers(service, method_name, provider.provider, today)
+        ]
+        if not covering:
+            raise refusal("NOT_AUTHORISED", {"service": service, "method": method_name})
+
+        if req.legal_context is None or req.legal_context == "":
+            raise refusal("LEGAL_CONTEXT_MISSING")
+        if not _printable(req.legal_context, 64):
+            raise refusal("LEGAL_CONTEXT_INVALID")
+        if req.customer_ticket is not None and not _printable(req.customer_ticket, 36):
+            raise refusal("CUSTOMER_TICKET_INVALID")
+        with_context = [a for a in covering if req.legal_context in a.legal_contexts]
+        if not with_context:
+            raise refusal("LEGAL_CONTEXT_NOT_AUTHORISED")
+        return Authorised(req, institution, provider, method, with_context)
+
+    # -- (4)–(7): the persons and what is asked of them --------------------------------------
+    def check(self, auth: Authorised, request: Any) -> Decision:
+        method = auth.method
+        try:
+            subjects = [s for s in method.subjects(request) if s.value != ""]
+        except (MessageDecodeError, ValueError):
+            raise Refused(refusal("MALFORMED_MESSAGE")) from None
+        named = [(s.value if _looks_like_insz(s.value) else "", "") for s in subjects]
+        try:
+            reference_date = method.reference_date(request) or self._clock.today()
+        except (InvalidReferenceDate, ValueError):
+            raise Refused(refusal("REFERENCE_DATE_INVALID"), named) from None
+        if len(subjects) > MAX_SUBJECTS:
+            raise Refused(refusal("TOO_MANY_SUBJECTS"), named)
+
+        failures: dict[int, tuple[str, dict[str, str]]] = {}
+        # (4) well-formed
+        for i, s in enumerate(subjects):
+            try:
+                identifiers.parse_insz(s.value)
+            except identifiers.IdentifierError as exc:
+                failures[i] = ("SUBJECT_MALFORMED", {"detail": exc.reason})
+        # (5) exists / replaced / deceased — one call to the register for all of them
+        valid = sorted({s.value for i, s in enumerate(subjects) if i not in failures})
+        statuses = self._persons.statuses(valid, auth.request.ticket) if valid else {}
+        deceased: list[str] = []
+        for i, s in enumerate(subjects):
+            if i in failures:
+                continue
+            status = statuses.get(s.value)
+            if status is None or not status.exists:
+                failures[i] = ("PERSON_NOT_FOUND", {})
+            elif status.replaced_by:
+                failures[i] = ("PERSON_REPLACED", {"replaced_by": status.replaced_by})
+            elif status.deceased:
+                if auth.provider.deceased_policy is DeceasedPolicy.REFUSE:
+                    failures[i] = ("PERSON_DECEASED", {})
+                else:
+                    deceased.append(s.value)
+        # (6) the directory, on the reference date
+        checked: dict[int, CheckedSubject] = {}
+        used: dict[int, Authorisation] = {}
+        open_auth = next(
+            (a for a in auth.authorisations if a.directory_check is DirectoryCheck.NONE), None
+        )
+        pending = [i for i in range(len(subjects)) if i not in failures]
+        if open_auth is not None:
+            for i in pending:
+                checked[i] = CheckedSubject(subjects[i].value, subjects[i].field, "none")
+                used[i] = open_auth
+        elif pending:
+            holdings = self._directory.holdings(
+                auth.institution.id, sorted({subjects[i].value for i in pending}), reference_date
+            )
+            for i in pending:
+                held = holdings.get(subjects[i].value, set())
+                match = _first_match(auth.authorisations, held)
+                if match is None:
+                    failures[i] = (
+                        "SUBJECT_NOT_INTEGRATED",
+                        {"reference_date": str(reference_date)},
+                    )
+                else:
+                    a, capacity = match
+                    checked[i] = CheckedSubject(subjects[i].value, subjects[i].field, str(capacity))
+                    used[i] = a
+
+        if failures:
+            logged = [
+                (
+                    subjects[i].value if _looks_like_insz(subjects[i].value) else "",
+                    failures[i][0] if i in failures else "",
+                )
+                for i in range(len(subjects))
+            ]
+            if len(subjects) == 1:
+                reason, meta = failures[0]
+                raise Refused(refusal(reason, meta), logged)
+            violations = [
+                PreconditionViolation(
+                    type=reason,
+                    subject=subjects[i].field,
+                    description=_describe(reason, meta),
+                )
+                for i, (reason, meta) in sorted(failures.items())
+            ]
+            raise Refused(
+                refusal(
+                    "SUBJECTS_REFUSED", {"refused": str(len(failures))}, preconditions=violations
+                ),
+                logged,
+            )
+
+        # (7) the read mask within the cap of every authorisation used
+        applied = list(used.values()) or auth.authorisations[:1]
+        caps = [a.read_mask_cap for a in applied if a.read_mask_cap]
+        if caps:
+            mask = method.read_mask(request)
+            cap = frozenset.intersection(*caps)
+            named_ok = [(c.insz, "") for c in checked.values()]
+            if mask is None or len(mask) == 0:
+                raise Refused(
+                    refusal("READ_MASK_REQUIRED", {"cap": ",".join(sorted(cap))}), named_ok
+                )
+            beyond = sorted(p for p in mask if p == "*" or p.split(".")[0] not in cap)
+            if beyond:
+                raise Refused(
+                    refusal("READ_MASK_EXCEEDS_CAP", {"beyond": ",".join(beyond)}), named_ok
+                )
+        return Decision(auth, [checked[i] for i in sorted(checked)], reference_date, deceased)
+
+
+def _first_match(
+    authorisations: list[Authorisation], held: set[Capacity]
+) -> tuple[Authorisation, Capacity] | None:
+    for a in authorisations:
+        for capacity in sorted(a.capacities & held):
+            return a, capacity
+    return None
+
+
+def _looks_like_insz(value: str) -> bool:
+    return len(value) == 11 and value.isascii() and value.isdigit()
+
+
+def _describe(reason: str, meta: dict[str, str]) -> str:
+    if reason == "PERSON_REPLACED":
+        return f"replaced by {meta['replaced_by']}"
+    if reason == "SUBJECT_MALFORMED":
+        return meta.get("detail", "malformed")
+    return reason.replace("_", " ").lower()

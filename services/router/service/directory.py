@@ -1,0 +1,137 @@
+"""The reference directory's rules: an institution manages only its own entries, in its sectors."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from router.service.model import CAPACITY_CODES, ConfigSnapshot, DirectoryEntry, Institution
+from router.service.refusals import refusal
+from runtime import identifiers
+from runtime.errors import FieldViolation, InvalidArgument, PermissionDenied
+from runtime.identity import Caller, PartyKind
+
+MAX_BATCH = 1000
+
+
+class DirectoryStore(Protocol):
+    def register(self, entries: Sequence[DirectoryEntry]) -> tuple[int, int]: ...
+    def unregister(self, entries: Sequence[DirectoryEntry]) -> int: ...
+    def list(
+        self, institution: str, insz: str | None, after: tuple | None, limit: int
+    ) -> list[tuple[DirectoryEntry, tuple]]: ...
+
+
+class DirectoryService:
+    """Register, unregister and list an institution's own directory entries."""
+
+    def __init__(self, store: DirectoryStore, config: Callable[[], ConfigSnapshot]) -> None:
+        self._store, self._config = store, config
+
+    def _institution(self, caller: Caller) -> Institution:
+        if caller.kind is not PartyKind.INSTITUTION:
+            raise PermissionDenied("INSTITUTIONS_ONLY", "only institutions keep directory entries")
+        institution = self._config().institutions.get(caller.id)
+        if institution is None:
+            raise refusal("UNKNOWN_INSTITUTION")
+        if not institution.active:
+            raise refusal("INSTITUTION_SUSPENDED")
+        return institution
+
+    def _validate(
+        self, institution: Institution, entries: Sequence[DirectoryEntry], *, ending: bool
+    ) -> None:
+        if not 1 <= len(entries) <= MAX_BATCH:
+            raise InvalidArgument.for_fields(
+                [FieldViolation("entries", f"1 to {MAX_BATCH} entries")], "INVALID_BATCH"
+            )
+        problems: list[FieldViolation] = []
+        forbidden: list[str] = []
+        for i, e in enumerate(entries):
+            where = f"entries[{i}]"
+            try:
+                identifiers.parse_insz(e.insz)
+            except identifiers.IdentifierError as exc:
+                problems.append(FieldViolation(f"{where}.insz", exc.description, exc.reason))
+            if e.capacity not in CAPACITY_CODES:
+                problems.append(
+                    FieldViolation(f"{where}.capacity", "unknown capacity", "UNKNOWN_CAPACITY")
+                )
+            elif e.capacity.sector not in institution.sectors:
+                forbidden.append(where)
+            if ending and e.end is None:
+                problems.append(
+                    FieldViolation(f"{where}.period.end_date", "required to unregister")
+                )
+            if e.end is not None and e.end < e.start:
+                problems.append(FieldViolation(f"{where}.period.end_date", "before the start date"))
+        if problems:
+            raise InvalidArgument.for_fields(problems, "INVALID_ENTRY")
+        if forbidden:
+            raise PermissionDenied(
+                "SECTOR_NOT_AUTHORISED",
+                "the institution may not integrate persons in that sector",
+                metadata={"entries": ",".join(forbidden[:20])},
+            )
+
+    def register(self, caller: Caller, entries: Sequence[DirectoryEntry]) -> tuple[int, int]:
+        institution = self._institution(caller)
+        owned = [_owned(e, institution.id) for e in entries]
+        self._validate(institution, owned, ending=False)
+        return self._store.register(owned)
+
+    def unregister(self, caller: Caller, entries: Sequence[DirectoryEntry]) -> int:
+        institution = self._institution(caller)
+        owned = [_owned(e, institution.id) for e in entries]
+        self._validate(institution, owned, ending=True)
+        return self._store.unregister(owned)
+
+    def list(
+        self, caller: Caller, insz: str, page_size: int, page_token: str
+    ) -> tuple[list[DirectoryEntry], str]:
+        institution = self._institution(caller)
+        if insz:
+            try:
+                identifiers.parse_insz(insz)
+            except identifiers.IdentifierError as exc:
+                raise InvalidArgument.for_fields(
+                    [FieldViolation("insz", exc.description, exc.reason)]
+                ) from None
+        if page_size < 0:
+            raise InvalidArgument.for_fields([FieldViolation("page_size", "not negative")])
+        limit = min(page_size or 100, 1000)
+        after = _decode(page_token, institution.id, insz)
+        rows = self._store.list(institution.id, insz or None, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        token = _encode(rows[-1][1], institution.id, insz) if more and rows else ""
+        return [entry for entry, _ in rows], token
+
+
+def _owned(entry: DirectoryEntry, institution: str) -> DirectoryEntry:
+    return DirectoryEntry(entry.insz, institution, entry.capacity, entry.start, entry.end)
+
+
+def _encode(key: tuple, institution: str, insz: str) -> str:
+    insz_, sector, code, start, row_id = key
+    raw = json.dumps([institution, insz, insz_, sector, code, start.isoformat(), row_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode(token: str, institution: str, insz: str) -> tuple | None:
+    if not token:
+        return None
+    try:
+        inst, query, insz_, sector, code, start, row_id = json.loads(
+            base64.urlsafe_b64decode(token.encode())
+        )
+        if (inst, query) != (institution, insz):
+            raise ValueError("token of another query")
+        return (str(insz_), int(sector), int(code), dt.date.fromisoformat(start), int(row_id))
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidArgument.for_fields(
+            [FieldViolation("page_token", "not a token of this query")], "INVALID_PAGE_TOKEN"
+        ) from None

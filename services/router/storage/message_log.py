@@ -1,0 +1,449 @@
+"""The message log in the router's database: tables, the group-commit writer, verification.
+
+`LogWriter` owns one hash chain (see router.service.message_log for the chain, the canonical
+encoding and what verification proves). Callers `submit()` the rows of one message and wait on the
+returned future before replying: a background thread takes everything queued (up to `max_batch`
+rows, never splitting a submission), chains it, inserts it with one executemany in ONE
+transaction, commits, and only then resolves the futures. A failed commit fails every future of the
+batch and leaves the in-memory chain head at the last committed row, so nothing is partially
+logged. The thread never waits for more work when the queue is empty (group commit without a
+timer): one message in flight pays one commit, many in flight share one.
+
+Between batches the same thread signs checkpoints into `log_checkpoint`: at start (seq 0), every
+`checkpoint_every` rows, after `checkpoint_interval` seconds when rows were written since the last
+one, and a final one at `close()`.
+
+`python -m router.storage.message_log verify --database-url URL --ca var/pki/ca.pem` verifies every
+chain and exits 1 when it finds tampering, 0 when the log is intact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from queue import Empty, SimpleQueue
+
+import sqlalchemy as sa
+from sqlalchemy import BigInteger, Boolean, DateTime, LargeBinary, String, Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Mapped, mapped_column
+
+from router.service.message_log import (
+    MAX_CAPACITY,
+    MAX_CHAIN_ID,
+    MAX_LEGAL_CONTEXT,
+    MAX_NAME,
+    MAX_OUTCOME,
+    MAX_REASON,
+    MAX_URI,
+    ChainHead,
+    CheckpointSigner,
+    CheckpointTrust,
+    LogEntry,
+    RowLike,
+    VerifyReport,
+    iter_chain_rows,
+    new_chain_id,
+    verify,
+)
+from router.storage.models import Base
+from runtime.clock import Clock, SystemClock
+from runtime.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+class MessageLogRow(Base):
+    """One row of the message log: one subject of one routed (or refused) message."""
+
+    __tablename__ = "message_log"
+
+    chain_id: Mapped[str] = mapped_column(String(MAX_CHAIN_ID), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ticket: Mapped[str] = mapped_column(String(36), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requester: Mapped[str] = mapped_column(String(MAX_URI))
+    service: Mapped[str] = mapped_column(String(MAX_NAME))
+    method: Mapped[str] = mapped_column(String(MAX_NAME))
+    legal_context: Mapped[str] = mapped_column(String(MAX_LEGAL_CONTEXT))
+    # Indexed for the audit question "who consulted this person's data".
+    subject: Mapped[str] = mapped_column(String(11), index=True)
+    capacity: Mapped[str] = mapped_column(String(MAX_CAPACITY))
+    destination: Mapped[str] = mapped_column(String(MAX_URI))
+    outcome: Mapped[str] = mapped_column(String(MAX_OUTCOME))
+    reason: Mapped[str] = mapped_column(String(MAX_REASON))
+    latency_us: Mapped[int] = mapped_column(BigInteger)
+    trace_id: Mapped[str] = mapped_column(String(32))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    response_digest: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class LogCheckpointRow(Base):
+    """A signed chain head. Kept outside the log table; (chain, seq, final) is unique because a
+    writer checkpoints a sequence at most once, except the final one which may repeat it."""
+
+    __tablename__ = "log_checkpoint"
+
+    chain_id: Mapped[str] = mapped_column(String(MAX_CHAIN_ID), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    final: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    signer_cert_pem: Mapped[str] = mapped_column(Text)
+
+
+_LOG = MessageLogRow.__table__
+_CHECKPOINT = LogCheckpointRow.__table__
+
+
+class MessageLogError(RuntimeError):
+    """The message log could not record the entries (the caller must not reply as if logged).
+
+    Raised without the database exception attached: its text carries the statement parameters,
+    which include INSZs, and the router logs unexpected errors in full.
+    """
+
+
+@dataclass(slots=True)
+class _Pending:
+    entries: tuple[LogEntry, ...]
+    future: Future[None]
+
+
+_STOP = object()
+
+
+class LogWriter:
+    """The group-commit writer of one hash chain (one per process start).
+
+    `name` prefixes the chain id ("router-cbss" -> "router-cbss/<32 hex>"); `cert_path` and
+    `key_path` are the PEM certificate and EC P-256 key that sign the checkpoints. Call `start()`
+    once (it signs the opening checkpoint, so a misconfigured key or database fails at start-up),
+    then `submit()` from any thread, and `close()` at shutdown.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        name: str,
+        cert_path: Path,
+        key_path: Path,
+        clock: Clock | None = None,
+        checkpoint_every: int = 1000,
+        checkpoint_interval: float = 10.0,
+        max_batch: int = 500,
+    ) -> None:
+        if checkpoint_every < 1 or checkpoint_interval <= 0 or max_batch < 1:
+            raise ValueError("checkpoint_every, checkpoint_interval and max_batch must be > 0")
+        self._db = db
+        self._signer = CheckpointSigner(Path(cert_path).read_bytes(), Path(key_path).read_bytes())
+        self._clock: Clock = clock or SystemClock()
+        self._every = checkpoint_every
+        self._interval = checkpoint_interval
+        self._max_batch = max_batch
+        self.chain_id = new_chain_id(name)
+        self._head = ChainHead.start(self.chain_id)  # the last COMMITTED row; writer thread only
+        self._since_checkpoint = 0
+        self._last_checkpoint = time.monotonic()
+        self._resync = False
+        self._queue: SimpleQueue[object] = SimpleQueue()
+        self._lock = threading.Lock()  # orders submit() against close(): nothing after _STOP
+        self._state = "new"
+        self._thread = threading.Thread(target=self._run, name="message-log-writer", daemon=True)
+        self._close_error: BaseException | None = None
+
+    # --- caller side ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._lock:
+            if self._state != "new":
+                raise RuntimeError("the message log writer was already started")
+            self._checkpoint(final=False)
+            self._state = "running"
+        self._thread.start()
+        logger.info("message log writer started: chain %s", self.chain_id)
+
+    def submit(self, entries: Sequence[LogEntry]) -> Future[None]:
+        """Queue the rows of one message; the future resolves once they are committed.
+
+        It fails with MessageLogError when the batch could not be committed (none of its rows
+        is then in the log). Raises MessageLogError at once when the writer is not running.
+        """
+        batch = tuple(entries)
+        for entry in batch:
+            if not isinstance(entry, LogEntry):
+                raise TypeError("submit() takes LogEntry objects")
+        future: Future[None] = Future()
+        if not batch:
+            future.set_result(None)
+            return future
+        with self._lock:
+            if self._state != "running":
+                raise MessageLogError("the message log writer is not running")
+            self._queue.put(_Pending(batch, future))
+        return future
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write what is queued, sign a final checkpoint and stop the thread.
+
+        Raises MessageLogError when the final checkpoint could not be written (the rows are
+        committed, but the chain's tail is then protected only by the chain).
+        """
+        with self._lock:
+            state, self._state = self._state, "closed"
+            if state == "running":
+                self._queue.put(_STOP)
+        if state == "new":
+            return
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError("the message log writer did not finish in time")
+        if self._close_error is not None:
+            error, self._close_error = self._close_error, None
+            raise MessageLogError(f"closing the message log failed: {error}")
+
+    def __enter__(self) -> LogWriter:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- writer thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            stopping = False
+            while not stopping:
+                try:
+                    first = self._queue.get(timeout=self._checkpoint_due_in())
+                except Empty:
+                    self._maybe_checkpoint()
+                    continue
+                batch, stopping = self._gather(first)
+                if batch:
+                    self._write(batch)
+                self._maybe_checkpoint()
+            try:
+                self._checkpoint(final=True)
+            except Exception as exc:
+                logger.error("message log final checkpoint failed: %s", type(exc).__name__)
+                self._close_error = MessageLogError(type(exc).__name__)
+            logger.info("message log writer stopped: chain %s at seq %s", *self._position())
+        except BaseException as exc:  # a bug: fail everyone waiting rather than hang them
+            logger.critical("message log writer crashed: %s", type(exc).__name__)
+            self._abort()
+            self._close_error = exc
+            raise
+
+    def _position(self) -> tuple[str, int]:
+        return self.chain_id, self._head.seq
+
+    def _checkpoint_due_in(self) -> float | None:
+        if self._since_checkpoint == 0:
+            return None  # nothing to sign: sleep until work arrives
+        return max(0.0, self._last_checkpoint + self._interval - time.monotonic())
+
+    def _gather(self, first: object) -> tuple[list[_Pending], bool]:
+        """Everything queued now, up to max_batch rows (a submission is never split)."""
+        batch: list[_Pending] = []
+        rows = 0
+        item = first
+        while True:
+            if item is _STOP:
+                return batch, True
+            assert isinstance(item, _Pending)
+            # A future the caller cancelled before we took it is not logged.
+            if item.future.set_running_or_notify_cancel():
+                batch.append(item)
+                rows += len(item.entries)
+            if rows >= self._max_batch:
+                return batch, False
+            try:
+                item = self._queue.get_nowait()
+            except Empty:
+                return batch, False
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            if self._resync:
+                self._resync_head()
+            rows, head = self._head.extend(e for p in batch for e in p.entries)
+            with self._db.unit_of_work(write=True) as session:
+                session.execute(sa.insert(_LOG), [row.as_dict() for row in rows])
+        except Exception as exc:
+            # The commit may have happened even so (a connection lost during COMMIT): look at
+            # the database before the next batch instead of trusting the in-memory head.
+            self._resync = True
+            logger.error(
+                "message log batch of %s row(s) failed, not logged: %s",
+                sum(len(p.entries) for p in batch),
+                type(exc).__name__,
+            )
+            error = MessageLogError(f"the message log could not commit: {type(exc).__name__}")
+            for pending in batch:
+                pending.future.set_exception(error)
+            return
+        self._head = head
+        self._since_checkpoint += len(rows)
+        for pending in batch:
+            pending.future.set_result(None)
+
+    def _resync_head(self) -> None:
+        with self._db.unit_of_work(write=False) as session:
+            last = session.execute(
+                sa.select(_LOG.c.seq, _LOG.c.row_hash)
+                .where(_LOG.c.chain_id == self.chain_id)
+                .order_by(_LOG.c.seq.desc())
+                .limit(1)
+            ).first()
+        # Only move forward: a database behind memory lost committed rows, which the verifier
+        # must see as a gap rather than have us paper over it.
+        if last is not None and last.seq > self._head.seq:
+            logger.warning(
+                "message log batch committed despite an error: chain %s resumes at seq %s",
+                self.chain_id,
+                last.seq,
+            )
+            self._since_checkpoint += last.seq - self._head.seq
+            self._head = ChainHead(self.chain_id, last.seq, bytes.fromhex(last.row_hash))
+        self._resync = False
+
+    def _maybe_checkpoint(self) -> None:
+        due = self._since_checkpoint >= self._every or (
+            self._since_checkpoint > 0
+            and time.monotonic() - self._last_checkpoint >= self._interval
+        )
+        if not due:
+            return
+        try:
+            self._checkpoint(final=False)
+        except Exception as exc:
+            # Not fatal: the rows are committed; retry after the interval, not in a hot loop.
+            self._last_checkpoint = time.monotonic()
+            logger.error("message log checkpoint failed, will retry: %s", type(exc).__name__)
+
+    def _checkpoint(self, *, final: bool) -> None:
+        cp = self._signer.sign(self._head, self._clock.now(), final=final)
+        with self._db.unit_of_work(write=True) as session:
+            session.execute(
+                sa.insert(_CHECKPOINT),
+                {
+                    "chain_id": cp.chain_id,
+                    "seq": cp.seq,
+                    "final": cp.final,
+                    "head_hash": cp.head_hash,
+                    "signed_at": cp.signed_at,
+                    "signature": cp.signature,
+                    "signer_cert_pem": cp.signer_cert_pem,
+                },
+            )
+        self._since_checkpoint = 0
+        self._last_checkpoint = time.monotonic()
+        # The head in the process log is an anchor outside the database.
+        logger.info(
+            "message log checkpoint: chain %s seq %s head %s%s",
+            cp.chain_id,
+            cp.seq,
+            cp.head_hash,
+            " (final)" if final else "",
+        )
+
+    def _abort(self) -> None:
+        with self._lock:
+            self._state = "closed"
+        error = MessageLogError("the message log writer stopped")
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except Empty:
+                return
+            if isinstance(item, _Pending) and item.future.set_running_or_notify_cancel():
+                item.future.set_exception(error)
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+def verify_database(
+    db: Database,
+    ca_pem: bytes,
+    *,
+    allowed_signers: Collection[str] | None = None,
+    page_size: int = 2000,
+) -> VerifyReport:
+    """Verify every chain in the database against its signed checkpoints.
+
+    Rows are streamed chain by chain in sequence order, `page_size` at a time (keyset pagination
+    on the primary key, one short read transaction per page), so memory stays flat. Checkpoints
+    are read first: a writer still running then only adds rows after them (reported as an
+    unprotected tail), never a checkpoint beyond the rows read.
+    """
+    trust = CheckpointTrust(ca_pem, allowed_signers=allowed_signers)
+    with db.unit_of_work(write=False) as session:
+        checkpoints = session.execute(
+            sa.select(_CHECKPOINT).order_by(_CHECKPOINT.c.chain_id, _CHECKPOINT.c.seq)
+        ).all()
+    ordered = sa.select(_LOG).order_by(_LOG.c.chain_id, _LOG.c.seq).limit(page_size)
+
+    def page(after: tuple[str, int] | None) -> Sequence[RowLike]:
+        stmt = ordered
+        if after is not None:
+            stmt = stmt.where(sa.tuple_(_LOG.c.chain_id, _LOG.c.seq) > sa.tuple_(*after))
+        with db.unit_of_work(write=False) as session:
+            return session.execute(stmt).all()  # type: ignore[return-value]
+
+    return verify(iter_chain_rows(page), checkpoints, trust)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`verify`: print a report; exit 0 when intact, 1 on tampering, 2 when it cannot run."""
+    parser = argparse.ArgumentParser(
+        prog="python -m router.storage.message_log",
+        description="Tools for the router's tamper-evident message log.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_verify = sub.add_parser("verify", help="verify every hash chain against its checkpoints")
+    p_verify.add_argument("--database-url", required=True, help="the router's database URL")
+    p_verify.add_argument("--ca", type=Path, required=True, help="PEM of the CA of the signers")
+    p_verify.add_argument(
+        "--signer",
+        action="append",
+        metavar="URI",
+        help="accept checkpoints only from certificates naming this URI (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        ca_pem = args.ca.read_bytes()
+        CheckpointTrust(ca_pem)
+    except (OSError, ValueError) as exc:
+        parser.error(f"--ca: cannot read a PEM certificate ({exc})")
+    url = make_url(args.database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        # Database() would create an empty file and report an empty log as intact.
+        parser.error(f"--database-url: no SQLite database at {url.database}")
+    db = Database(args.database_url, pool_size=1)
+    try:
+        report = verify_database(db, ca_pem, allowed_signers=args.signer)
+    except sa.exc.SQLAlchemyError as exc:
+        sys.stderr.write(f"cannot read the message log: {type(exc).__name__}: {exc.args[0]}\n")
+        return 2
+    finally:
+        db.dispose()
+    sys.stdout.write(report.render())
+    return 0 if report.intact else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""SQL side of the router's configuration and reference directory.
+
+`SqlConfigSource.snapshot()` reads the one-row `config_version` on every call (a primary-key
+read) and reloads the whole configuration only when an administrative write has changed it, so a
+revocation or suspension applies on the next call of every replica, without restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from router.service.model import (
+    Authorisation,
+    Capacity,
+    ConfigSnapshot,
+    DeceasedPolicy,
+    DirectoryCheck,
+    DirectoryEntry,
+    Institution,
+    Network,
+    ServiceProvider,
+)
+from router.storage.models import (
+    AuthorisationRow,
+    ConfigVersionRow,
+    DirectoryEntryRow,
+    InstitutionRow,
+    ServiceProviderRow,
+)
+from runtime.db import Database
+
+_VERSION = sa.select(ConfigVersionRow.value).where(ConfigVersionRow.id == 1)
+
+
+def _capacity(text: str) -> Capacity:
+    sector, _, code = text.partition("/")
+    return Capacity(int(sector), int(code))
+
+
+def to_institution(row: InstitutionRow) -> Institution:
+    return Institution(
+        id=row.id,
+        display_name=row.display_name,
+        network=Network(row.network),
+        hub=row.hub,
+        active=row.active,
+        sectors=frozenset(row.sectors),
+    )
+
+
+def to_provider(row: ServiceProviderRow) -> ServiceProvider:
+    from google.protobuf import descriptor_pb2
+
+    fds = descriptor_pb2.FileDescriptorSet.FromString(row.descriptor_set)
+    return ServiceProvider(
+        service=row.service,
+        provider=row.provider,
+        endpoint=row.endpoint,
+        deceased_policy=DeceasedPolicy(row.deceased_policy),
+        files=tuple(f.SerializeToString() for f in fds.file),
+    )
+
+
+def to_authorisation(row: AuthorisationRow) -> Authorisation:
+    return Authorisation(
+        id=row.id,
+        deliberation=row.deliberation,
+        requester=row.requester,
+        service=row.service,
+        method=row.method,
+        destination=row.destination,
+        legal_contexts=frozenset(row.legal_contexts),
+        directory_check=DirectoryCheck(row.directory_check),
+        capacities=frozenset(_capacity(c) for c in row.capacities),
+        read_mask_cap=frozenset(row.read_mask_cap),
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        revoked=row.revoked,
+    )
+
+
+class SqlConfigSource:
+    """The configuration, cached per version."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._snapshot = ConfigSnapshot(version=-1)
+
+    def snapshot(self) -> ConfigSnapshot:
+        with self._db.engine.connect() as conn:
+            version = conn.execute(_VERSION).scalar_one()
+        current = self._snapshot
+        if version == current.version:
+            return current
+        with self._lock:
+            if self._snapshot.version != version:
+                self._snapshot = self._load()
+            return self._snapshot
+
+    def _load(self) -> ConfigSnapshot:
+        with self._db.unit_of_work(write=False) as session:
+            version = session.execute(_VERSION).scalar_one()
+            snap = ConfigSnapshot(version=version)
+            for row in session.scalars(sa.select(InstitutionRow)):
+                snap.institutions[row.id] = to_institution(row)
+            for row in session.scalars(sa.select(ServiceProviderRow)):
+                snap.providers.setdefault(row.service, []).append(to_provider(row))
+            for row in session.scalars(sa.select(AuthorisationRow)):
+                snap.authorisations.setdefault(row.requester, []).append(to_authorisation(row))
+        return snap
+
+
+def bump_version(session: Session) -> None:
+    """Every administrative write calls this in its transaction."""
+    session.execute(
+        sa.update(ConfigVersionRow)
+        .where(ConfigVersionRow.id == 1)
+        .values(value=ConfigVersionRow.value + 1)
+    )
+
+
+class SqlDirectory:
+    """The reference directory."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def holdings(
+        self, institution: str, inszs: Sequence[str], on: dt.date
+    ) -> dict[str, set[Capacity]]:
+        found: dict[str, set[Capacity]] = {}
+        t = DirectoryEntryRow
+        with self._db.engine.connect() as conn:
+            for start in range(0, len(inszs), 500):
+                rows = conn.execute(
+                    sa.select(t.insz, t.sector, t.code).where(
+                        t.institution == institution,
+                        t.insz.in_(inszs[start : start + 500]),
+                        t.start_date <= on,
+                        sa.or_(t.end_date.is_(None), t.end_date >= on),
+                    )
+                )
+                for insz, sector, code in rows:
+                    found.setdefault(insz, set()).add(Capacity(sector, code))
+        return found
+
+    def register(self, entries: Iterable[DirectoryEntry]) -> tuple[int, int]:
+        """Add entries in one transaction (all or nothing); returns (added, unchanged)."""
+        with self._db.unit_of_work() as session:
+            return self._register(session, entries)
+
+    def _register(self, session: Session, entries: Iterable[DirectoryEntry]) -> tuple[int, int]:
+        added = unchanged = 0
+        t = DirectoryEntryRow
+        for e in entries:
+            exists = session.scalar(
+                sa.select(t.id).where(
+                    t.institution == e.institution,
+                    t.insz == e.insz,
+                    t.sector == e.capacity.sector,
+                    t.code == e.capacity.code,
+                    t.start_date == e.start,
+                    t.end_date.is_(None) if e.end is None else t.end_date == e.end,
+                )
+            )
+            if exists is not None:
+                unchanged += 1
+                continue
+            session.add(
+                t(
+                    insz=e.insz,
+                    institution=e.institution,
+                    sector=e.capacity.sector,
+                    code=e.capacity.code,
+                    start_date=e.start,
+                    end_date=e.end,
+                )
+            )
+            added += 1
+        return added, unchanged
+
+    def unregister(self, entries: Iterable[DirectoryEntry]) -> int:
+        """End entries in one transaction; returns how many were ended."""
+        with self._db.unit_of_work() as session:
+            return self._unregister(session, entries)
+
+    def _unregister(self, session: Session, entries: Iterable[DirectoryEntry]) -> int:
+        ended = 0
+        t = DirectoryEntryRow
+        for e in entries:
+            result = session.execute(
+                sa.update(t)
+                .where(
+                    t.institution == e.institution,
+                    t.insz == e.insz,
+                    t.sector == e.capacity.sector,
+                    t.code == e.capacity.code,
+                    t.start_date == e.start,
+                )
+                .values(end_date=e.end)
+            )
+            ended += result.rowcount or 0
+        return ended
+
+    def list(
+        self, institution: str, insz: str | None, after: tuple | None, limit: int
+    ) -> list[tuple[DirectoryEntry, tuple]]:
+        t = DirectoryEntryRow
+        query = sa.select(t).where(t.institution == institution)
+        if insz:
+            query = query.where(t.insz == insz)
+        order = (t.insz, t.sector, t.code, t.start_date, t.id)
+        if after is not None:
+            query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+        with self._db.unit_of_work(write=False) as session:
+            rows = session.scalars(query.order_by(*order).limit(limit)).all()
+            return [
+                (
+                    DirectoryEntry(
+                        r.insz, r.institution, Capacity(r.sector, r.code), r.start_date, r.end_date
+                    ),
+                    (r.insz, r.sector, r.code, r.start_date, r.id),
+                )
+                for r in rows
+            ]

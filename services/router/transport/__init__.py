@@ -1,0 +1,1 @@
+"""The router's gRPC side: forwarding, and talking to providers (server reflection)."""

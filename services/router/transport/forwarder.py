@@ -1,0 +1,322 @@
+"""The crossroads itself: a catch-all gRPC handler that checks, forwards and logs consultations.
+
+A caller uses the ordinary generated stub of the target service on a channel to the router and
+adds metadata: `cbss-legal-context` (required), `cbss-customer-ticket` and `cbss-destination`
+(optional). The router forwards the request bytes to the holder and the reply bytes back — no
+per-service code: what a message is about is read from the descriptors learned at registration.
+
+Only the router's own routing headers travel to the holder (the caller's metadata is not copied,
+so a caller can never forge `cbss-requester`); trace context travels through the channel's
+OpenTelemetry interceptor. The caller always gets the router's ticket in the initial metadata
+(`cbss-ticket`), on success and on refusal. Every message and every refusal is in the message log,
+durably, before the reply leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+from opentelemetry import trace
+
+from router.service.checks import Authorised, Decision, Refused, RouteChecker, RouteRequest
+from router.service.descriptors import MessageDecodeError
+from router.service.message_log import LogEntry
+from router.service.refusals import refusal
+from runtime import identity
+from runtime.client import secure_channel
+from runtime.config import TlsFiles
+from runtime.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+DECEASED_HEADER = "cbss-subject-deceased"
+_OWN_PREFIXES = ("/cbss.router.v1.", "/grpc.")
+_PASS_TRAILERS = ("grpc-status-details-bin",)
+
+
+class ChannelPool:
+    """One mTLS channel per holder endpoint, made on first use and kept."""
+
+    def __init__(self, tls: TlsFiles) -> None:
+        self._tls = tls
+        self._channels: dict[str, grpc.Channel] = {}
+        self._lock = threading.Lock()
+
+    def get(self, endpoint: str) -> grpc.Channel:
+        channel = self._channels.get(endpoint)
+        if channel is None:
+            with self._lock:
+                channel = self._channels.get(endpoint)
+                if channel is None:
+                    channel = secure_channel(endpoint, self._tls)
+                    self._channels[endpoint] = channel
+        return channel
+
+    def close(self) -> None:
+        for channel in self._channels.values():
+            channel.close()
+
+
+class Forwarder(grpc.GenericRpcHandler):
+    """Answers every method of every registered service by checking and forwarding it."""
+
+    def __init__(
+        self,
+        checker: RouteChecker,
+        submit_log: Callable[[list[LogEntry]], Any],
+        channels: ChannelPool,
+        streaming: Callable[[str], bool | None],
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        self._checker, self._submit, self._channels = checker, submit_log, channels
+        self._streaming, self._now = streaming, now
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        path = details.method
+        if not path.startswith("/") or path.startswith(_OWN_PREFIXES):
+            return None
+        if self._streaming(path):
+            return grpc.unary_stream_rpc_method_handler(
+                lambda raw, ctx: self._stream(path, raw, ctx)
+            )
+        return grpc.unary_unary_rpc_method_handler(lambda raw, ctx: self._unary(path, raw, ctx))
+
+    # -- checks shared by both call kinds -----------------------------------------------------
+    def _admit(
+        self, path: str, raw: bytes, context: grpc.ServicerContext
+    ) -> tuple[RouteRequest, Decision, float]:
+        start = time.perf_counter()
+        ticket = str(uuid.uuid4())
+        context.send_initial_metadata([(identity.TICKET_HEADER, ticket)])
+        md: dict[str, str] = {}
+        for key, value in context.invocation_metadata() or ():
+            md.setdefault(key, value)
+        req = RouteRequest(
+            caller=identity.current_caller(),
+            path=path,
+            legal_context=md.get(identity.LEGAL_CONTEXT_HEADER),
+            customer_ticket=md.get(identity.CUSTOMER_TICKET_HEADER),
+            destination=md.get(identity.DESTINATION_HEADER) or None,
+            ticket=ticket,
+        )
+        digest = hashlib.sha256(raw).hexdigest()
+        auth: Authorised | None = None
+        try:
+            auth = self._checker.authorise(req)
+            try:
+                request = auth.method.parse_request(raw)
+            except (MessageDecodeError, ValueError):
+                raise Refused(refusal("MALFORMED_MESSAGE")) from None
+            decision = self._checker.check(auth, request)
+        except Refused as refused:
+            self._log_refusal(req, auth, refused.error, refused.subjects, start, digest)
+            raise refused.error from None
+        except ServiceError as error:
+            self._log_refusal(req, auth, error, [], start, digest)
+            raise
+        return req, decision, start
+
+    def _headers(self, req: RouteRequest, decision: Decision) -> list[tuple[str, str]]:
+        headers = [
+            (identity.REQUESTER_HEADER, req.caller.uri),
+            (identity.LEGAL_CONTEXT_HEADER, req.legal_context or ""),
+            (identity.TICKET_HEADER, req.ticket),
+            (identity.CAPACITY_HEADER, decision.capacity),
+        ]
+        if req.customer_ticket:
+            headers.append((identity.CUSTOMER_TICKET_HEADER, req.customer_ticket))
+        return headers
+
+    # -- unary ------------------------------------------------------------------------------
+    def _unary(self, path: str, raw: bytes, context: grpc.ServicerContext) -> bytes:
+        req, decision, start = self._admit(path, raw, context)
+        auth = decision.authorised
+        if decision.deceased:
+            context.set_trailing_metadata([(DECEASED_HEADER, "true")])
+        call = self._channels.get(auth.provider.endpoint).unary_unary(path)
+        attempts = 2 if auth.method.idempotent else 1
+        for attempt in range(attempts):
+            try:
+                response = call(
+                    raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
+                )
+                break
+            except grpc.RpcError as exc:
+                code = exc.code()  # type: ignore[attr-defined]
+                if code is grpc.StatusCode.UNAVAILABLE and attempt + 1 < attempts:
+                    continue
+                self._pass_failure(req, decision, exc, start, raw, context)
+        revealed = auth.method.response_subjects(response)  # type: ignore[attr-defined]
+        self._log_forwarded(req, decision, start, raw, response, revealed, "")
+        return response
+
+    def _pass_failure(
+        self,
+        req: RouteRequest,
+        decision: Decision,
+        exc: grpc.RpcError,
+        start: float,
+        raw: bytes,
+        context: grpc.ServicerContext,
+    ) -> None:
+        """The holder failed: log it, then answer as the holder did (or UNAVAILABLE if down)."""
+        code = exc.code()  # type: ignore[attr-defined]
+        holder = decision.authorised.provider.provider
+        if code is grpc.StatusCode.UNAVAILABLE:
+            self._log_forwarded(req, decision, start, raw, b"", [], "HOLDER_UNAVAILABLE", "FAILED")
+            raise refusal("HOLDER_UNAVAILABLE", {"holder": holder})
+        self._log_forwarded(req, decision, start, raw, b"", [], f"HOLDER_{code.name}")
+        trailers = [
+            (k, v)
+            for k, v in (exc.trailing_metadata() or ())
+            if k in _PASS_TRAILERS  # type: ignore[attr-defined]
+        ]
+        context.set_trailing_metadata([*trailers, (identity.TICKET_HEADER, req.ticket)])
+        context.abort(code, exc.details())  # type: ignore[attr-defined]
+
+    # -- server streaming ---------------------------------------------------------------------
+    def _stream(self, path: str, raw: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
+        req, decision, start = self._admit(path, raw, context)
+        auth = decision.authorised
+        call = self._channels.get(auth.provider.endpoint).unary_stream(path)
+        responses = call(
+            raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
+        )
+        digest = hashlib.sha256()
+        first = True
+        try:
+            for message in responses:
+                digest.update(message)
+                revealed = auth.method.response_subjects(message)
+                if first or revealed:
+                    # Durable before this message leaves: the subjects with the first message,
+                    # then every person a later message reveals.
+                    self._log_forwarded(
+                        req, decision if first else None, start, raw, message, revealed, ""
+                    )
+                    first = False
+                yield message
+        except grpc.RpcError as exc:
+            self._pass_failure(req, decision, exc, start, raw, context)
+        if first:  # an empty stream: still log the consultation
+            self._log_forwarded(req, decision, start, raw, b"", [], "")
+
+    # -- the message log ---------------------------------------------------------------------
+    def _entry(
+        self,
+        req: RouteRequest,
+        destination: str,
+        subject: str,
+        capacity: str,
+        outcome: str,
+        reason: str,
+        start: float,
+        request_digest: str,
+        response_digest: str,
+    ) -> LogEntry:
+        span = trace.get_current_span().get_span_context()
+        service, _, method = req.path[1:].partition("/")
+        return LogEntry(
+            ticket=req.ticket,
+            occurred_at=self._now(),
+            requester=req.caller.uri,
+            service=service,
+            method=method,
+            legal_context=(req.legal_context or "")[:64],
+            subject=subject,
+            capacity=capacity,
+            destination=destination,
+            outcome=outcome,
+            reason=reason,
+            latency_us=int((time.perf_counter() - start) * 1e6),
+            trace_id=format(span.trace_id, "032x") if span.is_valid else "",
+            request_digest=request_digest,
+            response_digest=response_digest,
+        )
+
+    def _log_refusal(
+        self,
+        req: RouteRequest,
+        auth: Authorised | None,
+        error: ServiceError,
+        subjects: list[tuple[str, str]],
+        start: float,
+        request_digest: str,
+    ) -> None:
+        destination = auth.provider.provider if auth else (req.destination or "")
+        rows = [
+            self._entry(
+                req,
+                destination,
+                s,
+                "",
+                "REFUSED",
+                reason or error.reason,
+                start,
+                request_digest,
+                "",
+            )
+            for s, reason in (subjects or [("", "")])
+        ]
+        self._submit(rows).result()
+
+    def _log_forwarded(
+        self,
+        req: RouteRequest,
+        decision: Decision | None,
+        start: float,
+        raw: bytes,
+        response: bytes,
+        revealed: list[str],
+        reason: str,
+        outcome: str = "FORWARDED",
+    ) -> None:
+        request_digest = hashlib.sha256(raw).hexdigest()
+        response_digest = hashlib.sha256(response).hexdigest() if response else ""
+        rows: list[LogEntry] = []
+        destination = ""
+        if decision is not None:
+            destination = decision.authorised.provider.provider
+            subjects = decision.subjects or []
+            rows = [
+                self._entry(
+                    req,
+                    destination,
+                    s.insz,
+                    s.capacity,
+                    outcome,
+                    reason,
+                    start,
+                    request_digest,
+                    response_digest,
+                )
+                for s in subjects
+            ] or [
+                self._entry(
+                    req,
+                    destination,
+                    "",
+                    "",
+                    outcome,
+                    reason,
+                    start,
+                    request_digest,
+                    response_digest,
+                )
+            ]
+        rows += [
+            self._entry(
+                req, destination, insz, "", "REVEALED", "", start, request_digest, response_digest
+            )
+            for insz in dict.fromkeys(revealed)
+        ]
+        if rows:
+            self._submit(rows).result()
