@@ -1,7 +1,8 @@
 """`python -m bench` (make bench): each service's figures beside the bare echo, same run.
 
 The echo and every measured service use the same server bootstrap (runtime.server) and the same
-client (bench.harness); the ratio to the echo is the figure the issues set targets on.
+client (bench.harness); the ratios are the figures the issues set targets on: GetPerson against
+the echo (registry issue), the checked route against a bare forwarding hop (router issue).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.harness import Result, ServiceProcess, measure, report
+from bench.harness import Result, ServiceProcess, cpu_breakdown, measure, report
+from bench.router import router_figures, targets
 from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
 from runtime import pki
 
@@ -22,7 +24,6 @@ async def _run(args: argparse.Namespace) -> int:
         var_dir = Path(tmp)
         pki_dir = var_dir / "pki"
         pki.init(pki_dir)
-        results: list[Result] = []
 
         with ServiceProcess("echo", var_dir, pki_dir) as echo:
 
@@ -40,29 +41,36 @@ async def _run(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency,
                 duration=args.seconds,
             )
-            results.append(baseline)
+        results: list[Result] = [baseline, *await router_figures(var_dir, pki_dir, args)]
 
-        for extra in args.extra:
-            results.append(await extra(var_dir, pki_dir, args))
-
-        sys.stdout.write(
-            f"\n{args.concurrency} calls in flight, {args.seconds:.0f} s measured after 1 s"
-            " warm-up, mTLS, client and servers on this machine\n\n"
-        )
-        sys.stdout.write(report(results, baseline) + "\n")
-        failed = sum(r.errors for r in results)
-        return 1 if failed else 0
+    out = sys.stdout
+    out.write(
+        f"\n{args.concurrency} calls in flight unless said, {args.seconds:.0f} s measured after"
+        " 1 s warm-up, mTLS, client and servers on this machine (2 cores)\n\n"
+    )
+    out.write(report(results, baseline) + "\n\n")
+    out.write("CPU µs per message, per process:\n")
+    for r in results[1:]:
+        out.write(f"  {r.name:<30} {cpu_breakdown(r)}\n")
+    by = {r.name: r for r in results}
+    get_person = by["registry GetPerson (direct)"]
+    out.write("\nTargets:\n")
+    out.write(
+        f"  [{'met' if get_person.rate >= 0.5 * baseline.rate else 'MISSED'}] "
+        f"GetPerson >= 50% of the echo: {get_person.rate / baseline.rate:.0%}\n"
+    )
+    out.write("\n".join(targets(results)) + "\n")
+    failed = sum(r.errors for r in results)
+    if failed:
+        out.write(f"\n{failed} calls failed\n")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=5.0)
-    args = parser.parse_args(argv)
-    from bench.registry import get_person
-
-    args.extra = [get_person]
-    return asyncio.run(_run(args))
+    return asyncio.run(_run(parser.parse_args(argv)))
 
 
 if __name__ == "__main__":

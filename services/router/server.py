@@ -76,9 +76,13 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     )
     log.start()
     config = SqlConfigSource(db)
-    catalogs = CatalogCache(config.snapshot)
+    # The call kind (unary / server-streaming) is picked before the body arrives, from the last
+    # snapshot read; the checks then read the current one.
+    catalogs = CatalogCache(config.cached)
     channels = ChannelPool(runtime.tls)
-    persons = GrpcPersonRegistry(secure_channel(settings.registry_addr, runtime.tls), router_uri)
+    persons = GrpcPersonRegistry(
+        secure_channel(settings.registry_addr, runtime.tls, traced=False), router_uri
+    )
     checker = RouteChecker(config, catalogs, SqlDirectory(db), persons, clock)
 
     def record(act: AdminAct) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from opentelemetry import propagate
 from opentelemetry.instrumentation.grpc import client_interceptor, grpcext
 
 from runtime import tls
@@ -23,15 +24,28 @@ def party_tls(pki_dir: Path | str, name: str) -> TlsFiles:
     return TlsFiles(cert=pki / f"{name}.pem", key=pki / f"{name}.key", ca=pki / "ca.pem")
 
 
-def secure_channel(target: str, files: TlsFiles, **options: object) -> grpc.Channel:
+def secure_channel(
+    target: str, files: TlsFiles, *, traced: bool = True, **options: object
+) -> grpc.Channel:
     """An mTLS channel to `target` (host:port) presenting the party's certificate.
 
     Calls made on it carry the current trace context (W3C `traceparent`), so that the callee's
-    span joins the caller's trace.
+    span joins the caller's trace. `traced=False` gives a plain channel for hot paths that add
+    the context themselves with `trace_headers()` (the instrumentation's client interceptor
+    costs more CPU per call than the forwarding it wraps).
     """
     opts = [("grpc.max_receive_message_length", 16 * 1024 * 1024), *options.items()]
     channel = grpc.secure_channel(target, tls.channel_credentials(files), options=opts)
+    if not traced:
+        return channel
     return grpcext.intercept_channel(channel, client_interceptor())
+
+
+def trace_headers() -> list[tuple[str, str]]:
+    """The current trace context as gRPC metadata (W3C traceparent / tracestate)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return list(carrier.items())
 
 
 @dataclass(frozen=True)

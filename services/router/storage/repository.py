@@ -92,8 +92,12 @@ class SqlConfigSource:
         self._lock = threading.Lock()
         self._snapshot = ConfigSnapshot(version=-1)
 
+    def cached(self) -> ConfigSnapshot:
+        """The last snapshot read, without asking the database (may be one change behind)."""
+        return self._snapshot if self._snapshot.version >= 0 else self.snapshot()
+
     def snapshot(self) -> ConfigSnapshot:
-        with self._db.engine.connect() as conn:
+        with self._db.read() as conn:
             version = conn.execute(_VERSION).scalar_one()
         current = self._snapshot
         if version == current.version:
@@ -136,7 +140,7 @@ class SqlDirectory:
     ) -> dict[str, set[Capacity]]:
         found: dict[str, set[Capacity]] = {}
         t = DirectoryEntryRow
-        with self._db.engine.connect() as conn:
+        with self._db.read() as conn:
             for start in range(0, len(inszs), 500):
                 rows = conn.execute(
                     sa.select(t.insz, t.sector, t.code).where(

@@ -6,10 +6,9 @@ adds metadata: `cbss-legal-context` (required), `cbss-customer-ticket` and `cbss
 per-service code: what a message is about is read from the descriptors learned at registration.
 
 Only the router's own routing headers travel to the holder (the caller's metadata is not copied,
-so a caller can never forge `cbss-requester`); trace context travels through the channel's
-OpenTelemetry interceptor. The caller always gets the router's ticket in the initial metadata
-(`cbss-ticket`), on success and on refusal. Every message and every refusal is in the message log,
-durably, before the reply leaves.
+so a caller can never forge `cbss-requester`), with the trace context as W3C headers. The
+caller always gets the router's ticket in the initial metadata (`cbss-ticket`), on success and on
+refusal. Every message and every refusal is in the message log, durably, before the reply leaves.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from router.service.descriptors import MessageDecodeError
 from router.service.message_log import LogEntry
 from router.service.refusals import refusal
 from runtime import identity
-from runtime.client import secure_channel
+from runtime.client import secure_channel, trace_headers
 from runtime.config import TlsFiles
 from runtime.errors import ServiceError
 
@@ -56,7 +55,7 @@ class ChannelPool:
             with self._lock:
                 channel = self._channels.get(endpoint)
                 if channel is None:
-                    channel = secure_channel(endpoint, self._tls)
+                    channel = secure_channel(endpoint, self._tls, traced=False)
                     self._channels[endpoint] = channel
         return channel
 
@@ -133,7 +132,7 @@ class Forwarder(grpc.GenericRpcHandler):
         ]
         if req.customer_ticket:
             headers.append((identity.CUSTOMER_TICKET_HEADER, req.customer_ticket))
-        return headers
+        return headers + trace_headers()
 
     # -- unary ------------------------------------------------------------------------------
     def _unary(self, path: str, raw: bytes, context: grpc.ServicerContext) -> bytes:

@@ -15,6 +15,7 @@ from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
 from router.service.model import PersonStatus
 from router.service.refusals import refusal
 from runtime import identity
+from runtime.client import trace_headers
 
 LEGAL_CONTEXT = "cbss.router.person-check"
 TIMEOUT_SECONDS = 5.0
@@ -34,6 +35,7 @@ class GrpcPersonRegistry:
             (identity.LEGAL_CONTEXT_HEADER, LEGAL_CONTEXT),
             (identity.TICKET_HEADER, ticket),
             (identity.CAPACITY_HEADER, "none"),
+            *trace_headers(),
         ]
         try:
             reply = self._stub.GetPersonStatuses(

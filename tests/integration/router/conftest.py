@@ -35,6 +35,8 @@ from tests.support.databases import fresh_database_url
 from tests.support.servers import channel_as, running, service_env
 
 REGISTRY = "cbss.registry.v1.RegistryService"
+#: What the counting holder's SearchPersons reveals (two persons).
+FOUND_BY_SEARCH = ("85071412330", "03020100274")
 
 
 @dataclass
@@ -66,6 +68,12 @@ class CountingHolder(registry_pb2_grpc.RegistryServiceServicer):
         self.seen.record()
         return registry_pb2.GetPersonResponse(
             person=registry_pb2.Person(name=f"persons/{request.insz}", insz=request.insz)
+        )
+
+    def SearchPersons(self, request, context):  # noqa: N802, ANN001, ANN201
+        self.seen.record()
+        return registry_pb2.SearchPersonsResponse(
+            persons=[registry_pb2.PersonSummary(insz=i) for i in FOUND_BY_SEARCH]
         )
 
     def GetPersonStatuses(self, request, context):  # noqa: N802, ANN001, ANN201
@@ -137,7 +145,7 @@ def configure(network: Network) -> None:
                     deliberation="ISC/05/003",
                     requester="onss",
                     service=REGISTRY,
-                    method="GetPerson",
+                    method="",
                     legal_contexts=["employment.identification"],
                     directory_check=router_admin_pb2.DIRECTORY_CHECK_NONE,
                     valid_from=date(dt.date(2020, 1, 1)),

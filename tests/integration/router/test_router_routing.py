@@ -364,3 +364,20 @@ def test_institution_lists_only_its_own_entries_when_it_asks(network: Network) -
     inszs = [e.insz for e in [*listed.entries, *rest.entries]]
     assert sorted(inszs) == sorted([FIXED_MAN, FIXED_DECEASED, FIXED_REPLACED])
     assert {e.institution for e in listed.entries} == {"onem"}
+
+
+def test_persons_a_reply_reveals_are_logged_when_method_names_no_subject(network: Network) -> None:
+    from tests.integration.router.conftest import FOUND_BY_SEARCH
+
+    with network.channel("onss") as channel:
+        reply, call = registry_pb2_grpc.RegistryServiceStub(channel).SearchPersons.with_call(
+            registry_pb2.SearchPersonsRequest(last_name="peeters"),
+            metadata=routed("employment.identification"),
+            timeout=10,
+        )
+    assert [p.insz for p in reply.persons] == list(FOUND_BY_SEARCH)
+    rows = _log_rows(network, dict(call.initial_metadata())["cbss-ticket"])
+    assert [(r.subject, r.outcome) for r in rows] == [
+        ("", "FORWARDED"),
+        *[(insz, "REVEALED") for insz in FOUND_BY_SEARCH],
+    ]
