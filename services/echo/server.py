@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
 from echo.config import SERVICE, Settings
@@ -11,11 +10,9 @@ from echo.service.notes import NoteService
 from echo.storage import MIGRATIONS
 from echo.storage.repository import unit_factory
 from echo.transport.servicer import EchoServicer
-from runtime import telemetry
 from runtime.clock import Clock, SystemClock
-from runtime.config import ConfigError
 from runtime.db import Database
-from runtime.server import Registration, ServiceHost
+from runtime.server import Registration, ServiceHost, service_main
 
 logger = logging.getLogger(__name__)
 
@@ -40,20 +37,4 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        sys.stderr.write(f"{SERVICE}: {exc}\n")
-        return 2
-    telemetry.setup_logging(SERVICE, settings.runtime.log_level)
-    if args == ["migrate"]:
-        Database(settings.runtime.database_url).migrate(MIGRATIONS)
-        logger.info("%s database migrated", SERVICE)
-        return 0
-    if args:
-        sys.stderr.write(f"usage: python -m {SERVICE} [migrate]\n")
-        return 2
-    telemetry.setup_tracing(SERVICE, settings.runtime.traces_exporter)
-    create_server(settings).serve()
-    return 0
+    return service_main(SERVICE, Settings.from_env, create_server, MIGRATIONS, argv=argv)

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
 from registry.config import SERVICE, Settings
@@ -17,15 +16,12 @@ from registry.service.queries import RegistryQueries
 from registry.storage import MIGRATIONS
 from registry.storage.repository import unit_factory
 from registry.transport.servicer import RegistryServicer
-from runtime import telemetry
 from runtime.clock import Clock, SystemClock
-from runtime.config import ConfigError
 from runtime.db import Database
-from runtime.server import Registration, ServiceHost
+from runtime.server import Registration, ServiceHost, service_main
 
 logger = logging.getLogger(__name__)
 
-USAGE = f"usage: python -m {SERVICE} [migrate | seed [--count N] [--seed S]]\n"
 
 
 def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceHost:
@@ -52,22 +48,11 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        sys.stderr.write(f"{SERVICE}: {exc}\n")
-        return 2
-    telemetry.setup_logging(SERVICE, settings.runtime.log_level)
-    if args == ["migrate"]:
-        Database(settings.runtime.database_url).migrate(MIGRATIONS)
-        logger.info("%s database migrated", SERVICE)
-        return 0
-    if args[:1] == ["seed"]:
-        return seed.run(settings.runtime.database_url, args[1:])
-    if args:
-        sys.stderr.write(USAGE)
-        return 2
-    telemetry.setup_tracing(SERVICE, settings.runtime.traces_exporter)
-    create_server(settings).serve()
-    return 0
+    return service_main(
+        SERVICE,
+        Settings.from_env,
+        create_server,
+        MIGRATIONS,
+        {"seed": lambda settings, args: seed.run(settings.runtime.database_url, args)},
+        argv,
+    )

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pb2
 
 from router.config import Settings
-from router.service.admin import AdminAct, AdminService
+from router.service.admin import AdminAct, AdminService, admin_act_entry
 from router.service.descriptors import ServiceCatalog
-from router.service.message_log import LogEntry
 from router.service.model import (
     Authorisation,
     Capacity,
@@ -146,27 +144,7 @@ def seed_router(settings: Settings, registry_endpoint: str) -> int:
     log.start()
 
     def record(act: AdminAct) -> None:
-        log.submit(
-            [
-                LogEntry(
-                    ticket=str(uuid.uuid4()),
-                    occurred_at=clock.now(),
-                    requester=act.admin,
-                    service="cbss.router.v1.RouterAdminService",
-                    method=act.method,
-                    legal_context="cbss.router.administration",
-                    subject="",
-                    capacity="",
-                    destination=act.target[:200],
-                    outcome="ADMIN_ACT",
-                    reason="",
-                    latency_us=0,
-                    trace_id="",
-                    request_digest="",
-                    response_digest="",
-                )
-            ]
-        ).result()
+        log.submit([admin_act_entry(act, clock.now())]).result()
 
     class NoReflection:
         def fetch(self, endpoint: str, service: str) -> list[bytes]:

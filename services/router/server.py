@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import uuid
 from collections.abc import Sequence
 
 from cbss.router.v1 import (
@@ -15,11 +14,10 @@ from cbss.router.v1 import (
     router_admin_pb2_grpc,
 )
 from router.config import SERVICE, Settings
-from router.service.admin import AdminAct, AdminService
+from router.service.admin import AdminAct, AdminService, admin_act_entry
 from router.service.checks import RouteChecker
 from router.service.descriptors import ServiceCatalog
 from router.service.directory import DirectoryService
-from router.service.message_log import LogEntry
 from router.storage import MIGRATIONS
 from router.storage.admin_store import SqlAdminStore
 from router.storage.message_log import LogWriter, verify_database
@@ -29,13 +27,11 @@ from router.transport.forwarder import ChannelPool, Forwarder
 from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
 from router.transport.servicers import AdminServicer, DirectoryServicer
-from runtime import telemetry
 from runtime.client import secure_channel
 from runtime.clock import Clock, SystemClock
-from runtime.config import ConfigError
 from runtime.db import Database
 from runtime.identity import TRUST_DOMAIN
-from runtime.server import Registration, ServiceHost
+from runtime.server import Registration, ServiceHost, service_main
 
 logger = logging.getLogger(__name__)
 
@@ -86,28 +82,7 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     checker = RouteChecker(config, catalogs, SqlDirectory(db), persons, clock)
 
     def record(act: AdminAct) -> None:
-        service = router_admin_pb2.DESCRIPTOR.services_by_name["RouterAdminService"].full_name
-        log.submit(
-            [
-                LogEntry(
-                    ticket=str(uuid.uuid4()),
-                    occurred_at=clock.now(),
-                    requester=act.admin,
-                    service=service,
-                    method=act.method,
-                    legal_context="cbss.router.administration",
-                    subject="",
-                    capacity="",
-                    destination=act.target[:200],
-                    outcome="ADMIN_ACT",
-                    reason="",
-                    latency_us=0,
-                    trace_id="",
-                    request_digest="",
-                    response_digest="",
-                )
-            ]
-        ).result()
+        log.submit([admin_act_entry(act, clock.now())]).result()
 
     admin = AdminService(
         SqlAdminStore(db, clock),
@@ -143,33 +118,31 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m router")
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("migrate", help="bring the router's database to the latest migration")
-    seed = sub.add_parser("seed", help="seed institutions, services, authorisations, directory")
-    seed.add_argument("--registry-endpoint", default="localhost:50051")
-    sub.add_parser("verify-log", help="check the message log's hash chains and checkpoints")
-    args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        sys.stderr.write(f"{SERVICE}: {exc}\n")
-        return 2
-    telemetry.setup_logging(SERVICE, settings.runtime.log_level)
-    if args.command == "migrate":
-        Database(settings.runtime.database_url).migrate(MIGRATIONS)
-        logger.info("%s database migrated", SERVICE)
-        return 0
-    if args.command == "verify-log":
-        db = Database(settings.runtime.database_url)
-        report = verify_database(db, settings.runtime.tls.ca.read_bytes())
-        sys.stdout.write(report.render() + "\n")
-        return 0 if report.intact else 1
-    if args.command == "seed":
-        from router.seed import seed_router
+def _seed(settings: Settings, args: list[str]) -> int:
+    from router.seed import seed_router
 
-        return seed_router(settings, args.registry_endpoint)
-    telemetry.setup_tracing(SERVICE, settings.runtime.traces_exporter)
-    create_server(settings).serve()
-    return 0
+    parser = argparse.ArgumentParser(prog="python -m router seed")
+    parser.add_argument("--registry-endpoint", default="localhost:50051")
+    return seed_router(settings, parser.parse_args(args).registry_endpoint)
+
+
+def _verify_log(settings: Settings, args: list[str]) -> int:
+    argparse.ArgumentParser(prog="python -m router verify-log").parse_args(args)
+    db = Database(settings.runtime.database_url)
+    try:
+        report = verify_database(db, settings.runtime.tls.ca.read_bytes())
+    finally:
+        db.dispose()
+    sys.stdout.write(report.render() + "\n")
+    return 0 if report.intact else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return service_main(
+        SERVICE,
+        Settings.from_env,
+        create_server,
+        MIGRATIONS,
+        {"seed": _seed, "verify-log": _verify_log},
+        argv,
+    )

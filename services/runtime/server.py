@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pool
@@ -31,7 +34,8 @@ from grpc_reflection.v1alpha import reflection
 
 from cbss.common.v1 import options_pb2
 from runtime import telemetry, tls
-from runtime.config import RuntimeSettings
+from runtime.config import ConfigError, RuntimeSettings
+from runtime.db import Database
 from runtime.interceptors import DIRECT, ROUTED, ServiceInterceptor
 
 logger = logging.getLogger(__name__)
@@ -202,3 +206,41 @@ class ServiceHost:
         self.start()
         self.wait()
         telemetry.shutdown_tracing()
+
+
+def service_main(
+    service: str,
+    load_settings: Callable[[], Any],
+    create: Callable[[Any], ServiceHost],
+    migrations: Path,
+    commands: Mapping[str, Callable[[Any, list[str]], int]] | None = None,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """The entry point every service shares: `python -m <service> [migrate | <command> …]`.
+
+    Reads the settings (every bad variable reported, exit 2), sets up logging, then migrates,
+    runs one of the service's own commands, or serves until SIGTERM/SIGINT with tracing on.
+    `load_settings()` returns the service's Settings, which has a `runtime` (RuntimeSettings).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = dict(commands or {})
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"{service}: {exc}\n")
+        return 2
+    runtime: RuntimeSettings = settings.runtime
+    telemetry.setup_logging(service, runtime.log_level)
+    if args == ["migrate"]:
+        Database(runtime.database_url).migrate(migrations)
+        logger.info("%s database migrated", service)
+        return 0
+    if args and args[0] in commands:
+        return commands[args[0]](settings, args[1:])
+    if args:
+        names = " | ".join(["migrate", *commands])
+        sys.stderr.write(f"usage: python -m {service} [{names}]\n")
+        return 2
+    telemetry.setup_tracing(service, runtime.traces_exporter)
+    create(settings).serve()
+    return 0

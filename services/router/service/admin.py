@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from router.service.message_log import LogEntry
 from router.service.model import (
     CAPACITY_CODES,
     Authorisation,
@@ -70,6 +71,27 @@ class AdminAct:
     method: str
     target: str
     detail: str = ""
+
+
+def admin_act_entry(act: AdminAct, at: dt.datetime) -> LogEntry:
+    """The message-log row of an administrative act (the target resource in `destination`)."""
+    return LogEntry(
+        ticket=str(uuid.uuid4()),
+        occurred_at=at,
+        requester=act.admin,
+        service="cbss.router.v1.RouterAdminService",
+        method=act.method,
+        legal_context="cbss.router.administration",
+        subject="",
+        capacity="",
+        destination=act.target[:200],
+        outcome="ADMIN_ACT",
+        reason="",
+        latency_us=0,
+        trace_id="",
+        request_digest="",
+        response_digest="",
+    )
 
 
 class AdminService:
