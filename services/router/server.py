@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections.abc import Sequence
 
 from cbss.router.v1 import (
@@ -20,7 +19,7 @@ from router.service.descriptors import ServiceCatalog
 from router.service.directory import DirectoryService
 from router.storage import MIGRATIONS
 from router.storage.admin_store import SqlAdminStore
-from router.storage.message_log import LogWriter, verify_database
+from router.storage.message_log import LogWriter
 from router.storage.repository import SqlConfigSource, SqlDirectory
 from router.transport.catalogs import CatalogCache
 from router.transport.forwarder import ChannelPool, Forwarder
@@ -127,14 +126,13 @@ def _seed(settings: Settings, args: list[str]) -> int:
 
 
 def _verify_log(settings: Settings, args: list[str]) -> int:
-    argparse.ArgumentParser(prog="python -m router verify-log").parse_args(args)
-    db = Database(settings.runtime.database_url)
-    try:
-        report = verify_database(db, settings.runtime.tls.ca.read_bytes())
-    finally:
-        db.dispose()
-    sys.stdout.write(report.render() + "\n")
-    return 0 if report.intact else 1
+    """The message log's own verifier, on this router's database and CA (exit 0/1/2)."""
+    from router.storage import message_log
+
+    runtime = settings.runtime
+    return message_log.main(
+        ["verify", "--database-url", runtime.database_url, "--ca", str(runtime.tls.ca), *args]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
