@@ -23,7 +23,6 @@ from runtime.server import Registration, ServiceHost, service_main
 logger = logging.getLogger(__name__)
 
 
-
 def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceHost:
     """Build the service (database migrated, servicer wired); `start()` binds the port."""
     clock = clock or SystemClock()

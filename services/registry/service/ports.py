@@ -51,6 +51,10 @@ class IdempotencyRecord:
 class PersonRepository(Protocol):
     def get(self, insz: str) -> PersonRecord | None: ...
 
+    def get_with_replaced(self, insz: str) -> tuple[PersonRecord | None, list[str]]:
+        """The person, and the numbers it replaced (sorted), in one read."""
+        ...
+
     def get_many(self, inszs: Sequence[str]) -> dict[str, PersonRecord]:
         """The persons among `inszs` that exist, by INSZ."""
         ...

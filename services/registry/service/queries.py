@@ -149,7 +149,8 @@ class RegistryQueries:
         problems.raise_if_any()
         day = day or self._clock.today()
         with self._read_unit() as unit:
-            record = unit.persons.get(insz)
+            # One statement reads the person and the numbers it replaced.
+            record, replaced = unit.persons.get_with_replaced(insz)
             if record is None:
                 raise person_not_found()
             if record.replaced_by is not None:
@@ -165,9 +166,7 @@ class RegistryQueries:
                     if InfoType.ADDRESS_HISTORY in requested
                     else ()
                 ),
-                replaces=(
-                    tuple(unit.persons.replaces(insz)) if InfoType.STATUS in requested else ()
-                ),
+                replaces=tuple(replaced) if InfoType.STATUS in requested else (),
             )
 
     def search_persons(self, request: SearchRequest) -> SearchPage:

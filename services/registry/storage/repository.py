@@ -178,6 +178,9 @@ _ADDRESS_ON = (
     .order_by(_address.c.start_date.desc(), _address.c.id.desc())
     .limit(1)
 )
+_GET_WITH_REPLACED = sa.select(_person).where(
+    sa.or_(_person.c.insz == sa.bindparam("insz"), _person.c.replaced_by == sa.bindparam("insz"))
+)
 _REPLACES = (
     sa.select(_person.c.insz)
     .where(_person.c.replaced_by == sa.bindparam("insz"))
@@ -194,6 +197,15 @@ class SqlPersonRepository:
     def get(self, insz: str) -> PersonRecord | None:
         row = self._s.execute(_GET_PERSON, {"insz": insz}).one_or_none()
         return _record(row) if row else None
+
+    def get_with_replaced(self, insz: str) -> tuple[PersonRecord | None, list[str]]:
+        person, replaced = None, []
+        for row in self._s.execute(_GET_WITH_REPLACED, {"insz": insz}):
+            if row.insz == insz:
+                person = _record(row)
+            else:
+                replaced.append(row.insz)
+        return person, sorted(replaced)
 
     def get_many(self, inszs: Sequence[str]) -> dict[str, PersonRecord]:
         found: dict[str, PersonRecord] = {}

@@ -106,6 +106,9 @@ class FakePersons:
 
     lock = get
 
+    def get_with_replaced(self, insz: str) -> tuple[PersonRecord | None, list[str]]:
+        return self.get(insz), self.replaces(insz)
+
     def get_many(self, inszs: Sequence[str]) -> dict[str, PersonRecord]:
         return {i: self.s.persons[i] for i in inszs if i in self.s.persons}
 
