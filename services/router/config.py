@@ -23,6 +23,8 @@ class Settings:
     checkpoint_rows: int
     #: ...or every this many seconds when rows were written since the last one.
     checkpoint_seconds: float
+    #: How stale the router's person statuses may be (seconds); 0 asks the register every time.
+    person_cache_seconds: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -35,6 +37,7 @@ class Settings:
             checkpoint_seconds=env.float(
                 "LOG_CHECKPOINT_SECONDS", 10.0, minimum=0.1, maximum=3600.0
             ),
+            person_cache_seconds=env.float("PERSON_CACHE_SECONDS", 1.0, minimum=0.0, maximum=60.0),
         )
         env.finish()
         return settings

@@ -17,12 +17,14 @@ from router.service.admin import AdminAct, AdminService, admin_act_entry
 from router.service.checks import RouteChecker
 from router.service.descriptors import ServiceCatalog
 from router.service.directory import DirectoryService
+from router.service.ports import PersonRegistry
 from router.storage import MIGRATIONS
 from router.storage.admin_store import SqlAdminStore
 from router.storage.message_log import LogWriter
 from router.storage.repository import SqlConfigSource, SqlDirectory
 from router.transport.catalogs import CatalogCache
 from router.transport.forwarder import ChannelPool, Forwarder
+from router.transport.person_cache import CachingPersonRegistry
 from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
 from router.transport.servicers import AdminServicer, DirectoryServicer
@@ -75,9 +77,19 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     # snapshot read; the checks then read the current one.
     catalogs = CatalogCache(config.cached)
     channels = ChannelPool(runtime.tls)
-    persons = GrpcPersonRegistry(
-        secure_channel(settings.registry_addr, runtime.tls, traced=False), router_uri
-    )
+    registry_channel = secure_channel(settings.registry_addr, runtime.tls, traced=False)
+    persons: PersonRegistry = GrpcPersonRegistry(registry_channel, router_uri)
+    stops = []
+    if settings.person_cache_seconds > 0:
+        cache = CachingPersonRegistry(
+            persons,
+            registry_channel,
+            max_staleness=settings.person_cache_seconds,
+            poll_seconds=min(0.2, settings.person_cache_seconds / 4),
+        )
+        cache.start()
+        stops.append(cache.stop)
+        persons = cache
     checker = RouteChecker(config, catalogs, SqlDirectory(db), persons, clock)
 
     def record(act: AdminAct) -> None:
@@ -113,7 +125,7 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
             ),
         ],
         readiness=db.ping,
-        on_stop=[log.close, channels.close, db.dispose],
+        on_stop=[*stops, log.close, channels.close, registry_channel.close, db.dispose],
     )
 
 

@@ -90,6 +90,7 @@ class Network:
     seen: Seen
     pki_dir: Path
     router_db: str
+    registry: ServiceHost
 
     def channel(self, party: str):  # noqa: ANN201
         return channel_as(self.pki_dir, party, self.router.port)
@@ -208,11 +209,12 @@ def network(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                         router_db,
                         REGISTRY_ADDR=f"localhost:{registry.port}",
                         LOG_CHECKPOINT_ROWS="5",
+                        PERSON_CACHE_SECONDS="1",
                     )
                 )
             )
             with running(router):
-                net = Network(router, holder, seen, pki_dir, router_db)
+                net = Network(router, holder, seen, pki_dir, router_db, registry)
                 configure(net)
                 yield net
 

@@ -381,3 +381,37 @@ def test_persons_a_reply_reveals_are_logged_when_method_names_no_subject(network
         ("", "FORWARDED"),
         *[(insz, "REVEALED") for insz in FOUND_BY_SEARCH],
     ]
+
+
+def test_death_recorded_in_the_register_is_refused_within_the_cache_bound_when_person_was_cached(
+    network: Network,
+) -> None:
+    import time
+
+    from google.type import date_pb2
+
+    from registry.seed.population import FIXED_WOMAN_2006
+    from tests.support.servers import channel_as
+
+    integrate(network, "institution-onem", [FIXED_WOMAN_2006], 18, 1)
+    _get(network, "institution-onem", FIXED_WOMAN_2006, routed())  # now in the router's cache
+    with channel_as(network.pki_dir, "registry", network.registry.port) as channel:
+        registry_pb2_grpc.RegistryServiceStub(channel).RecordDeath(
+            registry_pb2.RecordDeathRequest(
+                insz=FIXED_WOMAN_2006,
+                request_id="death-1",
+                date_of_death=date_pb2.Date(year=2026, month=11, day=1),
+                place="Liège",
+            ),
+            timeout=10,
+        )
+    deadline = time.monotonic() + 5  # the bound is 1 s; allow a loaded machine
+    reason = ""
+    while time.monotonic() < deadline:
+        try:
+            _get(network, "institution-onem", FIXED_WOMAN_2006, routed())
+        except grpc.RpcError as exc:
+            reason = failure(exc).reason
+            break
+        time.sleep(0.05)
+    assert reason == "PERSON_DECEASED"
