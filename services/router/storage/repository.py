@@ -35,6 +35,16 @@ from router.storage.models import (
 from runtime.db import Database
 
 _VERSION = sa.select(ConfigVersionRow.value).where(ConfigVersionRow.id == 1)
+_VERSION_SQL = "SELECT value FROM config_version WHERE id = 1"
+# Built once (building a select costs more Python time than the database takes to answer it).
+_HOLDINGS = sa.select(
+    DirectoryEntryRow.insz, DirectoryEntryRow.sector, DirectoryEntryRow.code
+).where(
+    DirectoryEntryRow.institution == sa.bindparam("institution"),
+    DirectoryEntryRow.insz.in_(sa.bindparam("inszs", expanding=True)),
+    DirectoryEntryRow.start_date <= sa.bindparam("on"),
+    sa.or_(DirectoryEntryRow.end_date.is_(None), DirectoryEntryRow.end_date >= sa.bindparam("on")),
+)
 
 
 def _capacity(text: str) -> Capacity:
@@ -97,8 +107,16 @@ class SqlConfigSource:
         return self._snapshot if self._snapshot.version >= 0 else self.snapshot()
 
     def snapshot(self) -> ConfigSnapshot:
-        with self._db.read() as conn:
-            version = conn.execute(_VERSION).scalar_one()
+        # Read on every call: a plain statement on a pooled driver connection, the cheapest
+        # round trip there is (this runs once per routed message).
+        raw = self._db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(_VERSION_SQL)
+            (version,) = cursor.fetchone()
+            cursor.close()
+        finally:
+            raw.close()
         current = self._snapshot
         if version == current.version:
             return current
@@ -139,16 +157,15 @@ class SqlDirectory:
         self, institution: str, inszs: Sequence[str], on: dt.date
     ) -> dict[str, set[Capacity]]:
         found: dict[str, set[Capacity]] = {}
-        t = DirectoryEntryRow
         with self._db.read() as conn:
             for start in range(0, len(inszs), 500):
                 rows = conn.execute(
-                    sa.select(t.insz, t.sector, t.code).where(
-                        t.institution == institution,
-                        t.insz.in_(inszs[start : start + 500]),
-                        t.start_date <= on,
-                        sa.or_(t.end_date.is_(None), t.end_date >= on),
-                    )
+                    _HOLDINGS,
+                    {
+                        "institution": institution,
+                        "inszs": list(inszs[start : start + 500]),
+                        "on": on,
+                    },
                 )
                 for insz, sector, code in rows:
                     found.setdefault(insz, set()).add(Capacity(sector, code))

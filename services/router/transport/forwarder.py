@@ -311,11 +311,14 @@ class Forwarder(grpc.GenericRpcHandler):
                     response_digest,
                 )
             ]
+        # A person the reply reveals is logged once: not again when it is a subject already.
+        named = {s.insz for s in decision.subjects} if decision is not None else set()
         rows += [
             self._entry(
                 req, destination, insz, "", "REVEALED", "", start, request_digest, response_digest
             )
             for insz in dict.fromkeys(revealed)
+            if insz not in named
         ]
         if rows:
             self._submit(rows).result()
