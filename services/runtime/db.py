@@ -120,6 +120,20 @@ class Database:
             if gate is not None:
                 gate.release()
 
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction on a Core connection (BEGIN IMMEDIATE on SQLite), committed when
+        the block ends and rolled back on error: the fast path for hot appends."""
+        gate = self._gates[0]
+        if gate is not None:
+            gate.acquire()
+        try:
+            with self.engine.execution_options(**{_WRITE: True}).begin() as conn:
+                yield conn
+        finally:
+            if gate is not None:
+                gate.release()
+
     def ping(self) -> bool:
         """True when the database answers now (used by the health check)."""
         try:

@@ -106,6 +106,9 @@ _LOG = MessageLogRow.__table__
 _CHECKPOINT = LogCheckpointRow.__table__
 
 
+_INSERT = sa.insert(_LOG)  # built once: this runs for every batch
+
+
 class MessageLogError(RuntimeError):
     """The message log could not record the entries (the caller must not reply as if logged).
 
@@ -280,8 +283,8 @@ class LogWriter:
             if self._resync:
                 self._resync_head()
             rows, head = self._head.extend(e for p in batch for e in p.entries)
-            with self._db.unit_of_work(write=True) as session:
-                session.execute(sa.insert(_LOG), [row.as_dict() for row in rows])
+            with self._db.write() as conn:
+                conn.execute(_INSERT, [row.as_dict() for row in rows])
         except Exception as exc:
             # The commit may have happened even so (a connection lost during COMMIT): look at
             # the database before the next batch instead of trusting the in-memory head.
