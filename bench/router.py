@@ -5,6 +5,8 @@ an open-loop 500 msg/s."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from google.protobuf import field_mask_pb2
@@ -53,78 +55,48 @@ def _get_person(inszs: list[str], metadata: list[tuple[str, str]]):  # noqa: ANN
     return make
 
 
-async def router_figures(var_dir: Path, pki_dir: Path, args: argparse.Namespace) -> list[Result]:
-    inszs = seeded_inszs()
-    n, secs = args.concurrency, args.seconds
-    results: list[Result] = []
-    with registry_process(var_dir, pki_dir) as registry:
-        results.append(
-            await measure(
-                "registry GetPerson (direct)",
-                registry,
-                pki_dir,
-                "router",
-                _get_person(inszs, routing_headers()),
-                concurrency=n,
-                duration=secs,
-            )
-        )
+@contextlib.contextmanager
+def network(var_dir: Path, pki_dir: Path) -> Iterator[dict[str, ServiceProcess]]:
+    """Registry (seeded), a bare hop in front of it, and a router seeded with the bench's
+    directory entries: every process the figures need, started once."""
+    with contextlib.ExitStack() as stack:
+        registry = stack.enter_context(registry_process(var_dir, pki_dir))
         target = f"localhost:{registry.port}"
-        with ServiceProcess("bench.hop", var_dir, pki_dir, TARGET=target) as hop:
-            results.append(
-                await measure(
-                    "via bare hop (no checks)",
-                    hop,
-                    pki_dir,
-                    "institution-onem",
-                    _get_person(inszs, routing_headers()),
-                    concurrency=n,
-                    duration=secs,
-                    others=(registry,),
-                )
-            )
+        hop = stack.enter_context(ServiceProcess("bench.hop", var_dir, pki_dir, TARGET=target))
         router = ServiceProcess("router", var_dir, pki_dir, REGISTRY_ADDR=target)
         router.run_step("seed", "--registry-endpoint", target)
-        with router:
-            _integrate(router, pki_dir, inszs)
-            routed = _get_person(inszs, [(identity.LEGAL_CONTEXT_HEADER, LEGAL_CONTEXT)])
-            results.append(
-                await measure(
-                    "via router (checked, logged)",
-                    router,
-                    pki_dir,
-                    "institution-onem",
-                    routed,
-                    concurrency=n,
-                    duration=secs,
-                    others=(registry,),
-                )
-            )
-            results.append(
-                await measure(
-                    "via router, 1 in flight",
-                    router,
-                    pki_dir,
-                    "institution-onem",
-                    routed,
-                    concurrency=1,
-                    duration=secs,
-                    others=(registry,),
-                )
-            )
-            results.append(
-                await measure(
-                    "via router, open loop 500/s",
-                    router,
-                    pki_dir,
-                    "institution-onem",
-                    routed,
-                    rate=500,
-                    duration=secs,
-                    others=(registry,),
-                )
-            )
-    return results
+        stack.enter_context(router)
+        _integrate(router, pki_dir, seeded_inszs())
+        yield {"registry": registry, "hop": hop, "router": router}
+
+
+def figures(
+    procs: dict[str, ServiceProcess], pki_dir: Path, args: argparse.Namespace
+) -> list[tuple[str, Callable[[], Awaitable[Result]]]]:
+    """The measurements of one round, as (name, thunk)."""
+    inszs = seeded_inszs()
+    n, secs = args.concurrency, args.seconds
+    registry, hop, router = procs["registry"], procs["hop"], procs["router"]
+    direct = _get_person(inszs, routing_headers())
+    routed = _get_person(inszs, [(identity.LEGAL_CONTEXT_HEADER, LEGAL_CONTEXT)])
+    onem = "institution-onem"
+    return [
+        ("registry GetPerson (direct)", lambda: measure(
+            "registry GetPerson (direct)", registry, pki_dir, "router", direct,
+            concurrency=n, duration=secs)),
+        ("via bare hop (no checks)", lambda: measure(
+            "via bare hop (no checks)", hop, pki_dir, onem, direct,
+            concurrency=n, duration=secs, others=(registry,))),
+        ("via router (checked, logged)", lambda: measure(
+            "via router (checked, logged)", router, pki_dir, onem, routed,
+            concurrency=n, duration=secs, others=(registry,))),
+        ("via router, 1 in flight", lambda: measure(
+            "via router, 1 in flight", router, pki_dir, onem, routed,
+            concurrency=1, duration=secs, others=(registry,))),
+        ("via router, open loop 500/s", lambda: measure(
+            "via router, open loop 500/s", router, pki_dir, onem, routed,
+            rate=500, duration=secs, others=(registry,))),
+    ]  # fmt: skip
 
 
 def targets(results: list[Result]) -> list[str]:
