@@ -132,6 +132,8 @@ class LogEntry:
 ENTRY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(LogEntry))
 #: The exact key set of the canonical encoding.
 ROW_FIELDS: tuple[str, ...] = ("chain_id", "seq", *ENTRY_FIELDS)
+_encode_str = json.encoder.encode_basestring_ascii  # the encoder json.dumps itself uses
+_SORTED_KEYS = tuple((name, _encode_str(name) + ":") for name in sorted(ROW_FIELDS))
 
 
 def _check_text(name: str, value: object, limit: int, *, required: bool = False) -> None:
@@ -229,13 +231,41 @@ def _json(doc: dict[str, Any]) -> bytes:
 
 
 def canonical(chain_id: str, seq: int, entry: EntryLike) -> bytes:
-    """The canonical encoding of one row (see the module docstring)."""
+    """The canonical encoding of one row (see the module docstring).
+
+    Exactly `json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=True)`, written
+    out with the key order computed once and the C string encoder: the router hashes a row for
+    every crossing, and the generic dumps was a tenth of its Python time (a test pins the bytes
+    against json.dumps).
+    """
+    parts: list[str] = []
+    for name, quoted in _SORTED_KEYS:
+        if name == "chain_id":
+            value: Any = chain_id
+        elif name == "seq":
+            value = seq
+        elif name == "occurred_at":
+            value = utc_iso(entry.occurred_at)
+        else:
+            value = getattr(entry, name)
+        kind = type(value)
+        # bool is an int to Python but not to the encoding; anything else is a malformed row.
+        if kind is str:
+            parts.append(quoted + _encode_str(value))
+        elif kind is int:
+            parts.append(quoted + int.__repr__(value))
+        else:
+            raise TypeError(f"{name} has type {kind.__name__}")
+    return ("{" + ",".join(parts) + "}").encode("ascii")
+
+
+def canonical_reference(chain_id: str, seq: int, entry: EntryLike) -> bytes:
+    """The same encoding through json.dumps: the definition `canonical` must match."""
     doc: dict[str, Any] = {name: getattr(entry, name) for name in ENTRY_FIELDS}
     doc["occurred_at"] = utc_iso(entry.occurred_at)
     doc["chain_id"] = chain_id
     doc["seq"] = seq
     for name, value in doc.items():
-        # bool is an int to Python but not to the encoding; anything else is a malformed row.
         if type(value) not in (str, int):
             raise TypeError(f"{name} has type {type(value).__name__}")
     return _json(doc)

@@ -499,3 +499,34 @@ def test_rows_are_streamed_page_by_page_when_read_with_a_keyset() -> None:
 
     assert list(iter_chain_rows(page)) == data
     assert asked == [None, ("b", 1), ("b", 3)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(max_size=40),
+    seq=st.integers(min_value=1, max_value=2**62),
+    latency=st.integers(min_value=0, max_value=2**62),
+)
+def test_fast_canonical_encoding_equals_json_dumps_when_fields_are_arbitrary(
+    text: str, seq: int, latency: int
+) -> None:
+    from router.service.message_log import canonical, canonical_reference
+
+    row = SimpleNamespace(
+        ticket="6f1c2a1e-0000-4000-8000-000000000001",
+        occurred_at=dt.datetime(2026, 11, 27, 12, 0, 0, 123456, tzinfo=dt.UTC),
+        requester="spiffe://carrefour.local/institution/onem",
+        service="cbss.registry.v1.RegistryService",
+        method="GetPerson",
+        legal_context=text,
+        subject="",
+        capacity="18/1",
+        destination=text,
+        outcome="FORWARDED",
+        reason="",
+        latency_us=latency,
+        trace_id="",
+        request_digest="",
+        response_digest="",
+    )
+    assert canonical("router-x/1", seq, row) == canonical_reference("router-x/1", seq, row)
