@@ -175,6 +175,24 @@ class RouteChecker:
             raise refusal("LEGAL_CONTEXT_NOT_AUTHORISED")
         return Authorised(req, institution, provider, method, with_context)
 
+    def subjects_for_log(self, path: str, raw: bytes) -> list[str]:
+        """The well-formed INSZs a refused request names, for the message log only.
+
+        A request refused at checks 1–3 is still logged per person it names (who tried to
+        consult whom); the caller is told nothing about them.
+        """
+        service = path[1:].partition("/")[0]
+        for provider in self._config.snapshot().providers.get(service, []):
+            method = self._catalogs.method(provider, path)
+            if method is None:
+                continue
+            try:
+                subjects = method.subjects(method.parse_request(raw))
+            except (MessageDecodeError, ValueError):
+                return []
+            return list(dict.fromkeys(s.value for s in subjects if _looks_like_insz(s.value)))
+        return []
+
     # -- (4)–(7): the persons and what is asked of them --------------------------------------
     def check(self, auth: Authorised, request: Any) -> Decision:
         method = auth.method

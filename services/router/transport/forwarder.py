@@ -119,7 +119,8 @@ class Forwarder(grpc.GenericRpcHandler):
             self._log_refusal(req, auth, refused.error, refused.subjects, start, digest)
             raise refused.error from None
         except ServiceError as error:
-            self._log_refusal(req, auth, error, [], start, digest)
+            named = [(i, "") for i in self._checker.subjects_for_log(path, raw)]
+            self._log_refusal(req, auth, error, named, start, digest)
             raise
         return req, decision, start
 

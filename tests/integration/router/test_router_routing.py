@@ -109,6 +109,8 @@ def test_each_failing_check_gives_its_reason_and_holder_gets_nothing_when_refuse
         assert info.metadata["replaced_by"] == FIXED_REPLACEMENT
     rows = _log_rows(network, ticket)
     assert rows and all(r.outcome == "REFUSED" and r.reason == reason for r in rows)
+    # Logged per person named, whatever the check that refused (who tried to consult whom).
+    assert [r.subject for r in rows] == [insz]
 
 
 @pytest.mark.parametrize("insz", [FIXED_DECEASED, FIXED_REPLACED, UNKNOWN])
