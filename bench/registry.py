@@ -22,7 +22,7 @@ def routing_headers(legal_context: str = "bench.consultation") -> list[tuple[str
     ]
 
 
-def seeded_inszs(count: int = 2000) -> list[str]:
+def seeded_inszs(count: int = 10_000) -> list[str]:
     """Current numbers of the deterministic population (the same generator the seed uses)."""
     people = itertools.islice(generate(SEEDED, 1), SEEDED)
     # Living persons under their current number: every consultation of them is answered.

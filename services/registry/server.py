@@ -11,10 +11,11 @@ import logging
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
 from registry.config import SERVICE, Settings
 from registry.seed import command as seed
+from registry.service.cache import PersonCache
 from registry.service.changes import RegistryChanges
 from registry.service.queries import RegistryQueries
 from registry.storage import MIGRATIONS
-from registry.storage.repository import unit_factory
+from registry.storage.repository import mutation_version, unit_factory
 from registry.transport.servicer import RegistryServicer
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
@@ -29,7 +30,7 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     db = Database(settings.runtime.database_url)
     db.migrate(MIGRATIONS)
     servicer = RegistryServicer(
-        RegistryQueries(unit_factory(db, write=False), clock),
+        RegistryQueries(unit_factory(db, write=False), clock, mutation_version(db), PersonCache()),
         RegistryChanges(unit_factory(db), clock),
     )
     return ServiceHost(

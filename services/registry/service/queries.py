@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from registry.service import permissions
+from registry.service.cache import PersonCache
 from registry.service.masks import parse_read_mask
 from registry.service.model import (
     InfoType,
@@ -94,8 +95,17 @@ MAX_STATUSES = 1000
 class RegistryQueries:
     """The read side of the registry (read-only units of work)."""
 
-    def __init__(self, read_unit: UnitFactory, clock: Clock) -> None:
+    def __init__(
+        self,
+        read_unit: UnitFactory,
+        clock: Clock,
+        version: Callable[[], int] | None = None,
+        cache: PersonCache | None = None,
+    ) -> None:
+        """`version` reads the mutation counter; with it and a `cache`, GetPerson serves
+        persons from memory while the counter has not moved (see registry.service.cache)."""
         self._read_unit, self._clock = read_unit, clock
+        self._version, self._cache = version, cache
 
     def person_statuses(self, inszs: Sequence[str]) -> list[tuple[str, PersonRecord | None]]:
         """Each INSZ with its person record (None when unknown), in the order asked."""
@@ -148,26 +158,38 @@ class RegistryQueries:
                 problems.add("reference_date", "a full date", "INVALID_REFERENCE_DATE")
         problems.raise_if_any()
         day = day or self._clock.today()
+        key = (insz, requested, day)
+        version = self._version() if self._version and self._cache else None
+        if version is not None:
+            hit = self._cache.get(key, version)  # type: ignore[union-attr]
+            if hit is not None:
+                return hit
         with self._read_unit() as unit:
             # One statement reads the person and the numbers it replaced.
             record, replaced = unit.persons.get_with_replaced(insz)
             if record is None:
                 raise person_not_found()
             if record.replaced_by is not None:
-                return PersonView(record, frozenset({InfoType.STATUS}))
-            return PersonView(
-                record,
-                requested,
-                address=(
-                    unit.persons.address_on(insz, day) if InfoType.ADDRESS in requested else None
-                ),
-                address_history=(
-                    tuple(unit.persons.address_history(insz))
-                    if InfoType.ADDRESS_HISTORY in requested
-                    else ()
-                ),
-                replaces=tuple(replaced) if InfoType.STATUS in requested else (),
-            )
+                view = PersonView(record, frozenset({InfoType.STATUS}))
+            else:
+                view = PersonView(
+                    record,
+                    requested,
+                    address=(
+                        unit.persons.address_on(insz, day)
+                        if InfoType.ADDRESS in requested
+                        else None
+                    ),
+                    address_history=(
+                        tuple(unit.persons.address_history(insz))
+                        if InfoType.ADDRESS_HISTORY in requested
+                        else ()
+                    ),
+                    replaces=tuple(replaced) if InfoType.STATUS in requested else (),
+                )
+        if version is not None:
+            self._cache.put(key, version, view)  # type: ignore[union-attr]
+        return view
 
     def search_persons(self, request: SearchRequest) -> SearchPage:
         """One page of persons matching the filters, in (last name, first names, INSZ) order."""

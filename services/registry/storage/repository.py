@@ -479,6 +479,23 @@ def _retryable(exc: sa.exc.DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
+def mutation_version(db: Database):  # noqa: ANN201 - a Callable[[], int]
+    """Reads the mutation counter on a plain pooled statement (once per GetPerson)."""
+
+    def read() -> int:
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT value FROM mutation_counter WHERE id = 1")
+            (value,) = cursor.fetchone()
+            cursor.close()
+            return int(value)
+        finally:
+            raw.close()
+
+    return read
+
+
 def unit_factory(db: Database, *, write: bool = True):  # noqa: ANN201 - a UnitFactory
     """Units of work over the database; a lost race becomes the service's ConflictError."""
 

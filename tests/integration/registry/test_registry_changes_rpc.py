@@ -624,3 +624,20 @@ def test_event_log_is_gap_free_and_ordered_when_read_in_pages(stub) -> None:
         seen.extend(e.sequence for e in page.events)
         after = page.events[-1].sequence
     assert seen == list(range(1, page.last_sequence + 1))
+
+
+def test_a_read_person_is_answered_fresh_when_it_changed_since(stub) -> None:
+    # The registry keeps persons it has read in memory, stamped with the mutation counter:
+    # a change must show on the very next read, never the cached value.
+    insz = new_nr(stub)
+    assert get_person(stub, insz, "address").address.address.street == "Rue Neuve"
+    assert get_person(stub, insz, "address").address.address.street == "Rue Neuve"  # cached
+    stub("registry").ChangeAddress(move(insz, "fresh-1", (2025, 1, 1)), timeout=10)
+    assert get_person(stub, insz, "address").address.address.street == "Markt"
+    stub("registry").RecordDeath(
+        registry_pb2.RecordDeathRequest(
+            insz=insz, request_id="fresh-2", date_of_death=day(2025, 2, 1), place="Gent"
+        ),
+        timeout=10,
+    )
+    assert get_person(stub, insz, "status").status.deceased
