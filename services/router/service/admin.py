@@ -186,12 +186,19 @@ class AdminService:
             raise FailedPrecondition(
                 "SERVICE_NOT_IN_DESCRIPTORS", "the descriptors do not define this service"
             )
+        unknown = [str(c) for c in provider.holder_capacities if c not in CAPACITY_CODES]
+        if unknown:
+            raise InvalidArgument.for_fields(
+                [FieldViolation("registration.holder_capacities", f"unknown {', '.join(unknown)}")],
+                "INVALID_SERVICE_REGISTRATION",
+            )
         stored = ServiceProvider(
             provider.service,
             provider.provider,
             provider.endpoint,
             provider.deceased_policy,
             tuple(files),
+            provider.holder_capacities,
         )
         self._store.put_provider(stored)
         self._record(

@@ -29,7 +29,7 @@ from router.service.model import (
     Institution,
     ServiceProvider,
 )
-from router.service.ports import ConfigSource, DirectoryReader, PersonRegistry
+from router.service.ports import ConfigSource, DirectoryReader, HolderDirectory, PersonRegistry
 from router.service.refusals import refusal
 from runtime import identifiers
 from runtime.clock import Clock
@@ -75,9 +75,9 @@ class Authorised:
 
     request: RouteRequest
     institution: Institution
-    provider: ServiceProvider
+    providers: list[ServiceProvider]  # the destination named, or every provider of the service
     method: MethodCatalog
-    authorisations: list[Authorisation]  # covering, with the legal context
+    authorisations: list[Authorisation]  # covering some provider, with the legal context
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ class Decision:
     authorised: Authorised
     subjects: list[CheckedSubject]
     reference_date: dt.date
+    provider: ServiceProvider  # the holder the request goes to
     deceased: list[str] = field(default_factory=list)  # INSZs passed with the deceased flag
 
     @property
@@ -124,9 +125,11 @@ class RouteChecker:
         directory: DirectoryReader,
         persons: PersonRegistry,
         clock: Clock,
+        holders: HolderDirectory | None = None,
     ) -> None:
         self._config, self._catalogs = config, catalogs
         self._directory, self._persons, self._clock = directory, persons, clock
+        self._holders: HolderDirectory = holders or directory  # type: ignore[assignment]
 
     # -- (1)–(3): the caller, its authorisation, its legal context ---------------------------
     def authorise(self, req: RouteRequest) -> Authorised:
@@ -148,10 +151,10 @@ class RouteChecker:
                 raise refusal("UNKNOWN_DESTINATION", {"destination": req.destination})
         if not providers:
             raise refusal("UNKNOWN_SERVICE", {"service": service})
-        if len(providers) > 1:
-            raise refusal("DESTINATION_REQUIRED", {"service": service})
-        provider = providers[0]
-        method = self._catalogs.method(provider, req.path)
+        # Several providers and no destination: the holder is chosen by the directory once the
+        # persons are checked (every provider registered the same contract, so any one's
+        # descriptors read the request).
+        method = self._catalogs.method(providers[0], req.path)
         if method is None:
             raise refusal("UNKNOWN_SERVICE", {"service": service, "method": method_name})
 
@@ -159,7 +162,7 @@ class RouteChecker:
         covering = [
             a
             for a in snap.authorisations.get(institution.id, [])
-            if a.covers(service, method_name, provider.provider, today)
+            if any(a.covers(service, method_name, p.provider, today) for p in providers)
         ]
         if not covering:
             raise refusal("NOT_AUTHORISED", {"service": service, "method": method_name})
@@ -173,7 +176,7 @@ class RouteChecker:
         with_context = [a for a in covering if req.legal_context in a.legal_contexts]
         if not with_context:
             raise refusal("LEGAL_CONTEXT_NOT_AUTHORISED")
-        return Authorised(req, institution, provider, method, with_context)
+        return Authorised(req, institution, providers, method, with_context)
 
     def subjects_for_log(self, path: str, raw: bytes) -> list[str]:
         """The well-formed INSZs a refused request names, for the message log only.
@@ -228,7 +231,7 @@ class RouteChecker:
             elif status.replaced_by:
                 failures[i] = ("PERSON_REPLACED", {"replaced_by": status.replaced_by})
             elif status.deceased:
-                if auth.provider.deceased_policy is DeceasedPolicy.REFUSE:
+                if auth.providers[0].deceased_policy is DeceasedPolicy.REFUSE:
                     failures[i] = ("PERSON_DECEASED", {})
                 else:
                     deceased.append(s.value)
@@ -302,7 +305,44 @@ class RouteChecker:
                 raise Refused(
                     refusal("READ_MASK_EXCEEDS_CAP", {"beyond": ",".join(beyond)}), named_ok
                 )
-        return Decision(auth, [checked[i] for i in sorted(checked)], reference_date, deceased)
+        cleared = [checked[i] for i in sorted(checked)]
+        provider = self._holder(auth, cleared, reference_date)
+        return Decision(auth, cleared, reference_date, provider, deceased)
+
+    def _holder(
+        self, auth: Authorised, subjects: list[CheckedSubject], on: dt.date
+    ) -> ServiceProvider:
+        """The provider the request goes to: the only one, or the one the directory names."""
+        providers = auth.providers
+        if len(providers) > 1:
+            if not subjects:
+                raise Refused(refusal("DESTINATION_REQUIRED"))
+            named = [(s.insz, "") for s in subjects]
+            holders = self._holders.holders(sorted({s.insz for s in subjects}), on)
+            chosen = None
+            for s in subjects:
+                held = {
+                    p.provider
+                    for p in providers
+                    if any(
+                        institution == p.provider and capacity in p.holder_capacities
+                        for institution, capacity in holders.get(s.insz, set())
+                    )
+                }
+                if not held:
+                    raise Refused(refusal("NO_HOLDER", {"reference_date": str(on)}), named)
+                if len(held) > 1 or (chosen is not None and held != {chosen}):
+                    raise Refused(refusal("AMBIGUOUS_HOLDER"), named)
+                chosen = next(iter(held))
+            providers = [p for p in providers if p.provider == chosen]
+        provider = providers[0]
+        today = self._clock.today()
+        service, _, method = auth.request.path[1:].partition("/")
+        if not any(
+            a.covers(service, method, provider.provider, today) for a in auth.authorisations
+        ):
+            raise Refused(refusal("NOT_AUTHORISED"), [(s.insz, "") for s in subjects])
+        return provider
 
 
 def _first_match(

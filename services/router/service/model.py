@@ -77,6 +77,10 @@ class ServiceProvider:
     endpoint: str
     deceased_policy: DeceasedPolicy = DeceasedPolicy.REFUSE
     files: tuple[bytes, ...] = ()
+    #: Capacities that make this provider's institution the holder of a person's file for the
+    #: service (e.g. 11/1 for a mutuality's services): how the router picks the provider when
+    #: several offer the service and the caller names none.
+    holder_capacities: frozenset[Capacity] = frozenset()
 
 
 @dataclass(frozen=True)

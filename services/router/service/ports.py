@@ -23,6 +23,12 @@ class DirectoryReader(Protocol):
         ...
 
 
+class HolderDirectory(Protocol):
+    def holders(self, inszs: Sequence[str], on: dt.date) -> dict[str, set[tuple[str, Capacity]]]:
+        """For each INSZ, the (institution, capacity) pairs that hold it on `on`."""
+        ...
+
+
 class PersonRegistry(Protocol):
     def statuses(self, inszs: Iterable[str], ticket: str) -> dict[str, PersonStatus]:
         """What the National Register says of each INSZ (raises Unavailable when unreachable)."""

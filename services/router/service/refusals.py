@@ -39,7 +39,14 @@ REFUSALS: dict[str, tuple[type[ServiceError], str, str]] = {
     "DESTINATION_REQUIRED": (
         FailedPrecondition,
         "-300010",
-        "several providers offer this service: name a destination",
+        "several providers offer this service and the request names no person: name one",
+    ),
+    # choosing the holder by the directory (after the person checks)
+    "NO_HOLDER": (NotFound, "MSG00100", "no provider of this service holds the person's file"),
+    "AMBIGUOUS_HOLDER": (
+        FailedPrecondition,
+        "-300010",
+        "several providers hold the person's file: name a destination",
     ),
     # (3) legal context
     "LEGAL_CONTEXT_MISSING": (InvalidArgument, "MSG00013", "the cbss-legal-context is required"),

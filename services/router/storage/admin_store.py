@@ -81,6 +81,7 @@ class SqlAdminStore:
             row.endpoint = provider.endpoint
             row.deceased_policy = provider.deceased_policy.value
             row.descriptor_set = fds.SerializeToString()
+            row.holder_capacities = [str(c) for c in sorted(provider.holder_capacities)]
             row.updated_at = self._now()
             bump_version(s)
 

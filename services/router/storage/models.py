@@ -47,6 +47,7 @@ class ServiceProviderRow(Base):
     deceased_policy: Mapped[str] = mapped_column(String(20))
     #: A serialized google.protobuf.FileDescriptorSet: the service's files and dependencies.
     descriptor_set: Mapped[bytes] = mapped_column(LargeBinary)
+    holder_capacities: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["11/1", ...]
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

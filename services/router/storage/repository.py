@@ -35,6 +35,16 @@ from router.storage.models import (
 from runtime.db import Database
 
 _VERSION = sa.select(ConfigVersionRow.value).where(ConfigVersionRow.id == 1)
+_HOLDERS = sa.select(
+    DirectoryEntryRow.insz,
+    DirectoryEntryRow.institution,
+    DirectoryEntryRow.sector,
+    DirectoryEntryRow.code,
+).where(
+    DirectoryEntryRow.insz.in_(sa.bindparam("inszs", expanding=True)),
+    DirectoryEntryRow.start_date <= sa.bindparam("on"),
+    sa.or_(DirectoryEntryRow.end_date.is_(None), DirectoryEntryRow.end_date >= sa.bindparam("on")),
+)
 _VERSION_SQL = "SELECT value FROM config_version WHERE id = 1"
 # Built once (building a select costs more Python time than the database takes to answer it).
 _HOLDINGS = sa.select(
@@ -73,6 +83,7 @@ def to_provider(row: ServiceProviderRow) -> ServiceProvider:
         endpoint=row.endpoint,
         deceased_policy=DeceasedPolicy(row.deceased_policy),
         files=tuple(f.SerializeToString() for f in fds.file),
+        holder_capacities=frozenset(_capacity(c) for c in row.holder_capacities or ()),
     )
 
 
@@ -169,6 +180,16 @@ class SqlDirectory:
                 )
                 for insz, sector, code in rows:
                     found.setdefault(insz, set()).add(Capacity(sector, code))
+        return found
+
+    def holders(self, inszs: Sequence[str], on: dt.date) -> dict[str, set[tuple[str, Capacity]]]:
+        """For each INSZ, every (institution, capacity) holding it on `on`."""
+        found: dict[str, set[tuple[str, Capacity]]] = {}
+        with self._db.read() as conn:
+            for start in range(0, len(inszs), 500):
+                rows = conn.execute(_HOLDERS, {"inszs": list(inszs[start : start + 500]), "on": on})
+                for insz, institution, sector, code in rows:
+                    found.setdefault(insz, set()).add((institution, Capacity(sector, code)))
         return found
 
     def register(self, entries: Iterable[DirectoryEntry]) -> tuple[int, int]:

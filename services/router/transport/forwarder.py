@@ -141,7 +141,7 @@ class Forwarder(grpc.GenericRpcHandler):
         auth = decision.authorised
         if decision.deceased:
             context.set_trailing_metadata([(DECEASED_HEADER, "true")])
-        call = self._channels.get(auth.provider.endpoint).unary_unary(path)
+        call = self._channels.get(decision.provider.endpoint).unary_unary(path)
         attempts = 2 if auth.method.idempotent else 1
         for attempt in range(attempts):
             try:
@@ -169,7 +169,7 @@ class Forwarder(grpc.GenericRpcHandler):
     ) -> None:
         """The holder failed: log it, then answer as the holder did (or UNAVAILABLE if down)."""
         code = exc.code()  # type: ignore[attr-defined]
-        holder = decision.authorised.provider.provider
+        holder = decision.provider.provider
         if code is grpc.StatusCode.UNAVAILABLE:
             self._log_forwarded(req, decision, start, raw, b"", [], "HOLDER_UNAVAILABLE", "FAILED")
             raise refusal("HOLDER_UNAVAILABLE", {"holder": holder})
@@ -186,7 +186,7 @@ class Forwarder(grpc.GenericRpcHandler):
     def _stream(self, path: str, raw: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
         req, decision, start = self._admit(path, raw, context)
         auth = decision.authorised
-        call = self._channels.get(auth.provider.endpoint).unary_stream(path)
+        call = self._channels.get(decision.provider.endpoint).unary_stream(path)
         responses = call(
             raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
         )
@@ -251,7 +251,11 @@ class Forwarder(grpc.GenericRpcHandler):
         start: float,
         request_digest: str,
     ) -> None:
-        destination = auth.provider.provider if auth else (req.destination or "")
+        destination = (
+            auth.providers[0].provider
+            if auth and len(auth.providers) == 1
+            else req.destination or ""
+        )
         rows = [
             self._entry(
                 req,
@@ -284,7 +288,7 @@ class Forwarder(grpc.GenericRpcHandler):
         rows: list[LogEntry] = []
         destination = ""
         if decision is not None:
-            destination = decision.authorised.provider.provider
+            destination = decision.provider.provider
             subjects = decision.subjects or []
             rows = [
                 self._entry(

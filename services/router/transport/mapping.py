@@ -91,7 +91,13 @@ def provider_in(msg: router_admin_pb2.ServiceRegistration) -> ServiceProvider:
         raise InvalidArgument.for_fields(
             [FieldViolation("registration.deceased_policy", "unknown")]
         )
-    return ServiceProvider(msg.service, msg.provider, msg.endpoint, _DECEASED[msg.deceased_policy])
+    return ServiceProvider(
+        msg.service,
+        msg.provider,
+        msg.endpoint,
+        _DECEASED[msg.deceased_policy],
+        holder_capacities=frozenset(Capacity(c.sector, c.code) for c in msg.holder_capacities),
+    )
 
 
 def provider_out(
@@ -105,6 +111,10 @@ def provider_out(
         deceased_policy=router_admin_pb2.DECEASED_POLICY_PASS_WITH_FLAG
         if p.deceased_policy is DeceasedPolicy.PASS_WITH_FLAG
         else router_admin_pb2.DECEASED_POLICY_REFUSE,
+        holder_capacities=[
+            directory_pb2.Capacity(sector=c.sector, code=c.code)
+            for c in sorted(p.holder_capacities)
+        ],
     )
     if catalog is not None:
         for m in catalog.methods(p.service):  # type: ignore[attr-defined]

@@ -95,6 +95,14 @@ class FakeDirectory:
     entries: list[DirectoryEntry] = field(default_factory=list)
     calls: int = 0
 
+    def holders(self, inszs, on: dt.date) -> dict[str, set[tuple[str, Capacity]]]:
+        self.calls += 1
+        found: dict[str, set[tuple[str, Capacity]]] = {}
+        for e in self.entries:
+            if e.insz in inszs and e.covers(on):
+                found.setdefault(e.insz, set()).add((e.institution, e.capacity))
+        return found
+
     def holdings(self, institution: str, inszs, on: dt.date) -> dict[str, set[Capacity]]:
         self.calls += 1
         found: dict[str, set[Capacity]] = {}
@@ -352,3 +360,64 @@ def test_refusal_names_logged_subjects_when_person_checks_fail() -> None:
 def test_method_without_subject_is_authorised_per_method_when_it_names_nobody() -> None:
     decision = _world().route({"inszs": []})
     assert decision.subjects == []
+
+
+def _mutualities() -> World:
+    """Two mutualities offer the service; ONEM names no destination."""
+    w = _world()
+    w.snapshot.providers = {
+        SERVICE: [
+            ServiceProvider(
+                SERVICE, p, "localhost:1", holder_capacities=frozenset({Capacity(11, 1)})
+            )
+            for p in ("mut-100", "mut-200")
+        ]
+    }
+    return w
+
+
+def test_holder_is_chosen_by_directory_when_several_providers_offer_the_service() -> None:
+    w = _mutualities()
+    w.directory.entries.append(
+        DirectoryEntry(ALIVE, "mut-200", Capacity(11, 1), dt.date(2020, 1, 1))
+    )
+    decision = w.route({"inszs": [ALIVE]})
+    assert decision.provider.provider == "mut-200"
+
+
+def test_no_holder_is_not_found_when_no_provider_holds_the_person() -> None:
+    w = _mutualities()
+    w.directory.entries.append(  # held by mut-200, but with a capacity that does not count
+        DirectoryEntry(ALIVE, "mut-200", Capacity(11, 2), dt.date(2020, 1, 1))
+    )
+    reason, _ = _reason(lambda: w.route({"inszs": [ALIVE]}))
+    assert reason == "NO_HOLDER"
+
+
+def test_ambiguous_holder_is_refused_when_two_providers_hold_the_person() -> None:
+    w = _mutualities()
+    for mut in ("mut-100", "mut-200"):
+        w.directory.entries.append(DirectoryEntry(ALIVE, mut, Capacity(11, 1), dt.date(2020, 1, 1)))
+    reason, _ = _reason(lambda: w.route({"inszs": [ALIVE]}))
+    assert reason == "AMBIGUOUS_HOLDER"
+
+
+def test_named_destination_is_used_when_caller_names_one() -> None:
+    w = _mutualities()
+    decision = w.route({"inszs": [ALIVE]}, destination="mut-100")
+    assert decision.provider.provider == "mut-100"
+
+
+def test_destination_is_required_when_request_names_no_person_and_providers_are_several() -> None:
+    reason, _ = _reason(lambda: _mutualities().route({"inszs": []}))
+    assert reason == "DESTINATION_REQUIRED"
+
+
+def test_chosen_holder_must_be_authorised_when_authorisation_names_a_destination() -> None:
+    w = _world(_auth(destination="mut-100"))
+    w.snapshot.providers = _mutualities().snapshot.providers
+    w.directory.entries.append(
+        DirectoryEntry(ALIVE, "mut-200", Capacity(11, 1), dt.date(2020, 1, 1))
+    )
+    reason, _ = _reason(lambda: w.route({"inszs": [ALIVE]}))
+    assert reason == "NOT_AUTHORISED"

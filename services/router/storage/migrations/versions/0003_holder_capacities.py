@@ -1,0 +1,26 @@
+"""Holder capacities of a service provider (the directory chooses among several providers).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-27
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("service_provider") as batch:
+        batch.add_column(
+            sa.Column("holder_capacities", sa.JSON(), nullable=False, server_default="[]")
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("service_provider") as batch:
+        batch.drop_column("holder_capacities")
