@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from collections.abc import Sequence
 
 from cbss.router.v1 import (
     directory_pb2,
     directory_pb2_grpc,
+    message_log_pb2,
+    message_log_pb2_grpc,
     router_admin_pb2,
     router_admin_pb2_grpc,
 )
@@ -17,13 +20,15 @@ from router.service.admin import AdminAct, AdminService, admin_act_entry
 from router.service.checks import RouteChecker
 from router.service.descriptors import ServiceCatalog
 from router.service.directory import DirectoryService
+from router.service.log_queries import LogQueries, LogQuery
 from router.service.ports import PersonRegistry
 from router.storage import MIGRATIONS
 from router.storage.admin_store import SqlAdminStore
-from router.storage.message_log import LogWriter
+from router.storage.message_log import LogWriter, SqlLogReader
 from router.storage.repository import SqlConfigSource, SqlDirectory
 from router.transport.catalogs import CatalogCache
 from router.transport.forwarder import ChannelPool, Forwarder
+from router.transport.log_servicer import MessageLogServicer
 from router.transport.person_cache import CachingPersonRegistry
 from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
@@ -31,7 +36,7 @@ from router.transport.servicers import AdminServicer, DirectoryServicer
 from runtime.client import secure_channel
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
-from runtime.identity import TRUST_DOMAIN
+from runtime.identity import TRUST_DOMAIN, Caller
 from runtime.server import Registration, ServiceHost, service_main
 
 logger = logging.getLogger(__name__)
@@ -103,6 +108,24 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         clock.today,
     )
     directory = DirectoryService(SqlDirectory(db), config.snapshot)
+
+    def record_query(caller: Caller, query: LogQuery) -> None:
+        service = message_log_pb2.DESCRIPTOR.services_by_name["MessageLogService"].full_name
+        entry = admin_act_entry(AdminAct(caller.uri, "ListMessages", ""), clock.now())
+        log.submit(
+            [
+                dataclasses.replace(
+                    entry,
+                    service=service,
+                    legal_context="cbss.router.log-query",
+                    subject=query.subject,
+                    destination=f"institution/{query.requester}" if query.requester else "",
+                    outcome="QUERY",
+                )
+            ]
+        ).result()
+
+    log_queries = LogQueries(SqlLogReader(db), record_query)
     forwarder = Forwarder(checker, log.submit, channels, catalogs.server_streaming, clock.now)
     return ServiceHost(
         settings=runtime,
@@ -116,6 +139,11 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
                 directory_pb2_grpc.add_DirectoryServiceServicer_to_server,
                 DirectoryServicer(directory),
                 directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
+            ),
+            Registration(
+                message_log_pb2_grpc.add_MessageLogServiceServicer_to_server,
+                MessageLogServicer(log_queries),
+                message_log_pb2.DESCRIPTOR.services_by_name["MessageLogService"].full_name,
             ),
             Registration(
                 lambda _s, server: server.add_generic_rpc_handlers([forwarder]),

@@ -27,7 +27,7 @@ import time
 from collections.abc import Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from queue import Empty, SimpleQueue
 
@@ -36,6 +36,7 @@ from sqlalchemy import BigInteger, Boolean, DateTime, LargeBinary, String, Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapped, mapped_column
 
+from router.service.log_queries import LoggedCrossing
 from router.service.message_log import (
     MAX_CAPACITY,
     MAX_CHAIN_ID,
@@ -450,3 +451,59 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+class SqlLogReader:
+    """The log's rows for the audit questions, newest first, keyset-paginated."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def crossings(
+        self,
+        *,
+        subject: str,
+        requester_uri: str,
+        start: datetime | None,
+        end: datetime | None,
+        hide_prefixes: tuple[str, ...],
+        after: tuple[datetime, str, int] | None,
+        limit: int,
+    ) -> list[LoggedCrossing]:
+        t = _LOG.c
+        query = sa.select(_LOG)
+        if subject:
+            query = query.where(t.subject == subject)
+        if requester_uri:
+            query = query.where(t.requester == requester_uri)
+        if start is not None:
+            query = query.where(t.occurred_at >= start)
+        if end is not None:
+            query = query.where(t.occurred_at < end)
+        for prefix in hide_prefixes:
+            query = query.where(sa.not_(t.legal_context.startswith(prefix, autoescape=True)))
+        order = (t.occurred_at, t.chain_id, t.seq)
+        if after is not None:
+            query = query.where(sa.tuple_(*order) < sa.tuple_(*after))
+        query = query.order_by(*(c.desc() for c in order)).limit(limit)
+        with self._db.read() as conn:
+            return [
+                LoggedCrossing(
+                    ticket=r.ticket,
+                    occurred_at=r.occurred_at
+                    if r.occurred_at.tzinfo
+                    else r.occurred_at.replace(tzinfo=UTC),
+                    requester=r.requester,
+                    service=r.service,
+                    method=r.method,
+                    legal_context=r.legal_context,
+                    subject=r.subject,
+                    capacity=r.capacity,
+                    destination=r.destination,
+                    outcome=r.outcome,
+                    reason=r.reason,
+                    chain_id=r.chain_id,
+                    seq=r.seq,
+                )
+                for r in conn.execute(query)
+            ]
