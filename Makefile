@@ -12,7 +12,7 @@ PROTOS := $(shell find protos -name '*.proto' | sort)
 GEN := gen
 GENERATED := $(GEN)/.generated
 PKI_DIR := var/pki
-PKI := $(PKI_DIR)/ca.pem
+PKI := $(PKI_DIR)/.issued
 # Services that exist so far, in start order. Each is `python -m <name>` with its own database.
 SERVICES := echo registry router
 PYTEST_ARGS ?=
@@ -47,8 +47,10 @@ $(GENERATED): $(PROTOS) $(INSTALLED)
 
 pki: $(PKI) ## create the development PKI (CA and one certificate per party) in var/pki
 
-$(PKI): $(INSTALLED)
+# Re-run when the PKI's layout changes: init keeps what is current and re-issues what is not.
+$(PKI): services/runtime/pki.py $(INSTALLED)
 	$(PY) -m runtime.pki init --dir $(PKI_DIR)
+	@touch $@
 
 migrate: $(GENERATED) ## bring every service's database to the latest migration
 	@for s in $(SERVICES); do $(PY) -m $$s migrate || exit 1; done

@@ -19,6 +19,8 @@ class Settings:
     name: str
     #: Where the National Register's service answers the router's person checks.
     registry_addr: str
+    #: The institution whose certificate that endpoint must present.
+    registry_institution: str
     #: A signed log checkpoint every this many rows...
     checkpoint_rows: int
     #: ...or every this many seconds when rows were written since the last one.
@@ -33,6 +35,7 @@ class Settings:
             runtime=RuntimeSettings.read(env, service=SERVICE, cert_name="router"),
             name=env.str("ROUTER_NAME", "cbss"),
             registry_addr=env.str("REGISTRY_ADDR", "localhost:50051"),
+            registry_institution=env.str("REGISTRY_INSTITUTION", "nr"),
             checkpoint_rows=env.int("LOG_CHECKPOINT_ROWS", 1000, minimum=1, maximum=1_000_000),
             checkpoint_seconds=env.float(
                 "LOG_CHECKPOINT_SECONDS", 10.0, minimum=0.1, maximum=3600.0

@@ -33,7 +33,7 @@ from router.transport.person_cache import CachingPersonRegistry
 from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
 from router.transport.servicers import AdminServicer, DirectoryServicer
-from runtime.client import secure_channel
+from runtime.client import secure_channel, server_name
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
 from runtime.identity import TRUST_DOMAIN, Caller
@@ -48,12 +48,12 @@ class ReflectionSource:
     def __init__(self, channels: ChannelPool) -> None:
         self._channels = channels
 
-    def fetch(self, endpoint: str, service: str) -> list[bytes]:
+    def fetch(self, endpoint: str, service: str, provider: str) -> list[bytes]:
         from router.service.refusals import refusal
         from router.transport.reflection import ReflectionError
 
         try:
-            return fetch_service_files(self._channels.get(endpoint), service)
+            return fetch_service_files(self._channels.get(endpoint, provider), service)
         except ReflectionError as exc:
             raise refusal(
                 "HOLDER_UNAVAILABLE", {"holder": endpoint, "detail": str(exc)[:200]}
@@ -82,7 +82,12 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     # snapshot read; the checks then read the current one.
     catalogs = CatalogCache(config.cached)
     channels = ChannelPool(runtime.tls)
-    registry_channel = secure_channel(settings.registry_addr, runtime.tls, traced=False)
+    registry_channel = secure_channel(
+        settings.registry_addr,
+        runtime.tls,
+        traced=False,
+        **server_name(f"spiffe://{TRUST_DOMAIN}/institution/{settings.registry_institution}"),
+    )
     persons: PersonRegistry = GrpcPersonRegistry(registry_channel, router_uri)
     stops = []
     if settings.person_cache_seconds > 0:

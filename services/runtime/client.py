@@ -24,6 +24,17 @@ def party_tls(pki_dir: Path | str, name: str) -> TlsFiles:
     return TlsFiles(cert=pki / f"{name}.pem", key=pki / f"{name}.key", ca=pki / "ca.pem")
 
 
+def server_name(party_uri: str) -> dict[str, str]:
+    """Channel options that make the TLS handshake fail unless the server is `party_uri`.
+
+    Every certificate of the mesh carries its party's name as a DNS SAN (runtime.pki); using it
+    as the target name turns gRPC's hostname check into a check of the server's identity.
+    """
+    from runtime.pki import party_host
+
+    return {"grpc.ssl_target_name_override": party_host(party_uri)}
+
+
 def secure_channel(
     target: str, files: TlsFiles, *, traced: bool = True, **options: object
 ) -> grpc.Channel:

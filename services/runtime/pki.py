@@ -4,9 +4,11 @@
 idempotent: the CA (`ca.pem`, `ca.key`) and, for each party of `DEV_PARTIES`, `<name>.pem` and
 `<name>.key`. `python -m runtime.pki issue --dir var/pki --name NAME --uri URI` adds one.
 
-Every certificate names exactly one party by a URI SAN (see runtime.identity) and carries the
-DNS/IP SANs `localhost` and `127.0.0.1`, so that any party's certificate can also serve as a
-server certificate on this machine. Keys are ECDSA P-256. This is a development PKI: production
+Every certificate names exactly one party by a URI SAN (see runtime.identity), and by a DNS SAN
+`<kind>-<id>.carrefour.local` (`party_host`) so that a client can require a server to be a given
+party: it connects with that name as the TLS target name, and the handshake fails unless the
+server's certificate names that party (the router does this for every holder). It also carries
+`localhost` and `127.0.0.1`. Keys are ECDSA P-256. This is a development PKI: production
 issues certificates from the institution's own CA with the same SAN layout.
 """
 
@@ -118,6 +120,12 @@ def create_ca(common_name: str = "Carrefour development CA") -> Authority:
     return Authority(cert, key)
 
 
+def party_host(uri: str) -> str:
+    """The DNS name a party's certificate carries: `institution-nr.carrefour.local`."""
+    path = uri.removeprefix(f"spiffe://{TRUST_DOMAIN}/")
+    return f"{path.replace('/', '-')}.{TRUST_DOMAIN}"
+
+
 def issue(ca: Authority, uri: str, *, common_name: str | None = None) -> tuple[bytes, bytes]:
     """A leaf certificate for the party `uri`, usable as client and server. Returns (pem, key)."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -135,6 +143,7 @@ def issue(ca: Authority, uri: str, *, common_name: str | None = None) -> tuple[b
             x509.SubjectAlternativeName(
                 [
                     x509.UniformResourceIdentifier(uri),
+                    x509.DNSName(party_host(uri)),
                     x509.DNSName("localhost"),
                     x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                 ]
@@ -191,12 +200,22 @@ def load_or_create_ca(directory: Path) -> Authority:
 def ensure_party(directory: Path, ca: Authority, party: Party) -> bool:
     """Issue `party`'s certificate unless it exists; True when one was issued."""
     cert_path, key_path = directory / f"{party.name}.pem", directory / f"{party.name}.key"
-    if cert_path.exists() and key_path.exists():
+    if cert_path.exists() and key_path.exists() and _names_party(cert_path, party):
         return False
     pem, key = issue(ca, party.uri)
     _write(key_path, key, private=True)
     _write(cert_path, pem, private=False)
     return True
+
+
+def _names_party(cert_path: Path, party: Party) -> bool:
+    """Does an existing certificate carry this layout's names? (Older ones are re-issued.)"""
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    return party_host(party.uri) in sans.get_values_for_type(x509.DNSName)
 
 
 def init(directory: Path, parties: tuple[Party, ...] = DEV_PARTIES) -> list[str]:

@@ -108,3 +108,28 @@ def test_spiffe_parser_raises_only_identity_error_when_uri_is_arbitrary(uri: str
     except IdentityError:
         return
     assert parse_spiffe_uri(caller.uri) == caller
+
+
+def test_certificate_names_its_party_as_a_host_when_issued(tmp_path) -> None:
+    from cryptography import x509
+
+    from runtime import pki
+
+    pki.init(tmp_path, (pki.Party("x", "institution/mut-100"),))
+    cert = x509.load_pem_x509_certificate((tmp_path / "x.pem").read_bytes())
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "institution-mut-100.carrefour.local" in sans.get_values_for_type(x509.DNSName)
+    assert pki.party_host("spiffe://carrefour.local/gateway") == "gateway.carrefour.local"
+
+
+def test_certificate_is_reissued_when_it_lacks_the_party_host(tmp_path) -> None:
+    from runtime import pki
+
+    party = pki.Party("old", "institution/onem")
+    ca = pki.load_or_create_ca(tmp_path)
+    # A certificate without this party's host name (as an older layout issued them).
+    other_pem, other_key = pki.issue(ca, "spiffe://carrefour.local/institution/inami")
+    (tmp_path / "old.pem").write_bytes(other_pem)
+    (tmp_path / "old.key").write_bytes(other_key)
+    assert pki.init(tmp_path, (party,)) == ["old"]
+    assert pki.init(tmp_path, (party,)) == []  # current now: kept

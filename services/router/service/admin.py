@@ -54,8 +54,9 @@ class AdminStore(Protocol):
 
 
 class DescriptorSource(Protocol):
-    def fetch(self, endpoint: str, service: str) -> list[bytes]:
-        """The service's serialized FileDescriptorProtos, from the provider's reflection."""
+    def fetch(self, endpoint: str, service: str, provider: str) -> list[bytes]:
+        """The service's serialized FileDescriptorProtos, from the provider's reflection (the
+        endpoint must present the provider institution's certificate)."""
         ...
 
 
@@ -180,7 +181,9 @@ class AdminService:
             raise FailedPrecondition(
                 "PROVIDER_NOT_REGISTERED", "register the providing institution first"
             )
-        files = list(uploaded) or self._descriptors.fetch(provider.endpoint, provider.service)
+        files = list(uploaded) or self._descriptors.fetch(
+            provider.endpoint, provider.service, provider.provider
+        )
         catalog = self._build_catalog(files)
         if provider.service not in catalog.services():  # type: ignore[attr-defined]
             raise FailedPrecondition(

@@ -30,9 +30,10 @@ from router.service.descriptors import MessageDecodeError
 from router.service.message_log import LogEntry
 from router.service.refusals import refusal
 from runtime import identity
-from runtime.client import secure_channel, trace_headers
+from runtime.client import secure_channel, server_name, trace_headers
 from runtime.config import TlsFiles
 from runtime.errors import ServiceError
+from runtime.identity import TRUST_DOMAIN
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +43,32 @@ _PASS_TRAILERS = ("grpc-status-details-bin",)
 
 
 class ChannelPool:
-    """One mTLS channel per holder endpoint, made on first use and kept."""
+    """One mTLS channel per holder, made on first use and kept.
+
+    The handshake requires the holder's certificate to name the provider institution (see
+    runtime.client.server_name): an endpoint registered for `mut-100` that answers with another
+    party's certificate gets nothing.
+    """
 
     def __init__(self, tls: TlsFiles) -> None:
         self._tls = tls
-        self._channels: dict[str, grpc.Channel] = {}
+        self._channels: dict[tuple[str, str], grpc.Channel] = {}
         self._lock = threading.Lock()
 
-    def get(self, endpoint: str) -> grpc.Channel:
-        channel = self._channels.get(endpoint)
+    def get(self, endpoint: str, provider: str) -> grpc.Channel:
+        key = (endpoint, provider)
+        channel = self._channels.get(key)
         if channel is None:
             with self._lock:
-                channel = self._channels.get(endpoint)
+                channel = self._channels.get(key)
                 if channel is None:
-                    channel = secure_channel(endpoint, self._tls, traced=False)
-                    self._channels[endpoint] = channel
+                    channel = secure_channel(
+                        endpoint,
+                        self._tls,
+                        traced=False,
+                        **server_name(f"spiffe://{TRUST_DOMAIN}/institution/{provider}"),
+                    )
+                    self._channels[key] = channel
         return channel
 
     def close(self) -> None:
@@ -141,7 +153,9 @@ class Forwarder(grpc.GenericRpcHandler):
         auth = decision.authorised
         if decision.deceased:
             context.set_trailing_metadata([(DECEASED_HEADER, "true")])
-        call = self._channels.get(decision.provider.endpoint).unary_unary(path)
+        call = self._channels.get(
+            decision.provider.endpoint, decision.provider.provider
+        ).unary_unary(path)
         attempts = 2 if auth.method.idempotent else 1
         for attempt in range(attempts):
             try:
@@ -186,7 +200,9 @@ class Forwarder(grpc.GenericRpcHandler):
     def _stream(self, path: str, raw: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
         req, decision, start = self._admit(path, raw, context)
         auth = decision.authorised
-        call = self._channels.get(decision.provider.endpoint).unary_stream(path)
+        call = self._channels.get(
+            decision.provider.endpoint, decision.provider.provider
+        ).unary_stream(path)
         responses = call(
             raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
         )

@@ -29,8 +29,15 @@ def test_new_agency_is_onboarded_when_an_administrator_runs_the_commands(
     registered = run("institution", "register", "vlaams-wonen", "--name", "Wonen in Vlaanderen")
     assert registered.exit_code == 0, registered.stderr
     assert "vlaams-wonen" in registered.stdout and "ACTIVE" in registered.stdout
-    service = run(
-        "--json", "service", "register", REGISTRY, "--provider", "vlaams-wonen",
+    # An endpoint whose certificate names another institution is not taken for this one.
+    impostor = run(
+        "service", "register", REGISTRY, "--provider", "vlaams-wonen",
+        "--endpoint", f"localhost:{network.holder.port}",
+    )  # fmt: skip
+    assert impostor.exit_code == 1
+    assert impostor.stderr.startswith("UNAVAILABLE HOLDER_UNAVAILABLE")
+    service = run(  # the holder is the National Register's: register it as such
+        "--json", "service", "register", REGISTRY, "--provider", "nr",
         "--endpoint", f"localhost:{network.holder.port}",
     )  # fmt: skip
     assert service.exit_code == 0, service.stderr

@@ -5,47 +5,70 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from cbss.registry.v1 import registry_pb2_grpc
 from cbss.router.v1 import directory_pb2, router_admin_pb2, router_admin_pb2_grpc
+from registry.config import Settings as RegistrySettings
 from registry.seed.population import FIXED_BIS, FIXED_MAN, FIXED_WOMAN
 from runtime.client import failure
-from tests.integration.router.conftest import REGISTRY, Network, integrate, routed
+from runtime.server import Registration, ServiceHost
+from tests.integration.router.conftest import REGISTRY, CountingHolder, Network, integrate, routed
 from tests.integration.router.test_router_routing import _get, _log_rows
+from tests.support.servers import running, service_env
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module", autouse=True)
-def mutualities(network: Network) -> None:
-    """Two mutualities offer the registry's contract too; ONEM has integrated three persons."""
-    with network.channel("admin-ops") as channel:
-        admin = router_admin_pb2_grpc.RouterAdminServiceStub(channel)
-        for mut in ("mut-100", "mut-200"):
-            admin.RegisterInstitution(
-                router_admin_pb2.RegisterInstitutionRequest(
-                    institution=router_admin_pb2.Institution(
-                        id=mut,
-                        display_name=mut,
-                        network=router_admin_pb2.NETWORK_SECONDARY,
-                        hub="cin",
-                        sectors=[11],
+def mutualities(network: Network, tmp_path_factory: pytest.TempPathFactory):
+    """Two mutualities, each its own holder of the registry's contract (with its own
+    certificate); ONEM has integrated three persons."""
+    hosts = []
+    for mut in ("mut-100", "mut-200"):
+        db = tmp_path_factory.mktemp(mut) / "h.sqlite3"
+        env = service_env(network.pki_dir, f"institution-{mut}", f"sqlite:///{db}")
+        hosts.append(
+            ServiceHost(
+                settings=RegistrySettings.from_env(env).runtime,
+                registrations=[
+                    Registration(
+                        registry_pb2_grpc.add_RegistryServiceServicer_to_server,
+                        CountingHolder(network.seen),
+                        REGISTRY,
                     )
-                ),
-                timeout=10,
+                ],
             )
-            admin.RegisterService(
-                router_admin_pb2.RegisterServiceRequest(
-                    registration=router_admin_pb2.ServiceRegistration(
-                        service=REGISTRY,
-                        provider=mut,
-                        endpoint=f"localhost:{network.holder.port}",
-                        holder_capacities=[directory_pb2.Capacity(sector=11, code=1)],
-                    )
-                ),
-                timeout=10,
-            )
-    integrate(network, "institution-onem", [FIXED_MAN, FIXED_WOMAN, FIXED_BIS], 18, 1)
-    integrate(network, "institution-mut-200", [FIXED_MAN, FIXED_BIS], 11, 1)
-    integrate(network, "institution-mut-100", [FIXED_BIS], 11, 1)
+        )
+    with running(hosts[0]), running(hosts[1]):
+        with network.channel("admin-ops") as channel:
+            admin = router_admin_pb2_grpc.RouterAdminServiceStub(channel)
+            for mut, host in zip(("mut-100", "mut-200"), hosts, strict=True):
+                admin.RegisterInstitution(
+                    router_admin_pb2.RegisterInstitutionRequest(
+                        institution=router_admin_pb2.Institution(
+                            id=mut,
+                            display_name=mut,
+                            network=router_admin_pb2.NETWORK_SECONDARY,
+                            hub="cin",
+                            sectors=[11],
+                        )
+                    ),
+                    timeout=10,
+                )
+                admin.RegisterService(
+                    router_admin_pb2.RegisterServiceRequest(
+                        registration=router_admin_pb2.ServiceRegistration(
+                            service=REGISTRY,
+                            provider=mut,
+                            endpoint=f"localhost:{host.port}",
+                            holder_capacities=[directory_pb2.Capacity(sector=11, code=1)],
+                        )
+                    ),
+                    timeout=10,
+                )
+        integrate(network, "institution-onem", [FIXED_MAN, FIXED_WOMAN, FIXED_BIS], 18, 1)
+        integrate(network, "institution-mut-200", [FIXED_MAN, FIXED_BIS], 11, 1)
+        integrate(network, "institution-mut-100", [FIXED_BIS], 11, 1)
+        yield
 
 
 def test_request_reaches_the_holder_the_directory_names_when_caller_names_none(

@@ -18,6 +18,7 @@ from grpc_tools import protoc
 from cbss.router.v1 import directory_pb2, router_admin_pb2, router_admin_pb2_grpc
 from registry.config import Settings as RegistrySettings
 from registry.seed.population import FIXED_MAN, FIXED_WOMAN, FIXED_WOMAN_2006
+from runtime import pki
 from runtime.client import failure
 from runtime.server import Registration, ServiceHost
 from tests.integration.router.conftest import Network, date, integrate, routed
@@ -97,7 +98,14 @@ def agency(housing, network: Network, tmp_path_factory: pytest.TempPathFactory):
             )
 
     db = tmp_path_factory.mktemp("agency-db") / "a.sqlite3"
-    settings = RegistrySettings.from_env(service_env(network.pki_dir, "echo", f"sqlite:///{db}"))
+    # The agency's own certificate: the router checks the endpoint is that institution.
+    pki.ensure_party(
+        network.pki_dir,
+        pki.load_or_create_ca(network.pki_dir),
+        pki.Party("institution-vlaams-wonen", "institution/vlaams-wonen"),
+    )
+    env = service_env(network.pki_dir, "institution-vlaams-wonen", f"sqlite:///{db}")
+    settings = RegistrySettings.from_env(env)
     host = ServiceHost(
         settings=settings.runtime,
         registrations=[
