@@ -12,6 +12,8 @@ from cbss.router.v1 import (
     directory_pb2_grpc,
     message_log_pb2,
     message_log_pb2_grpc,
+    meta_pb2,
+    meta_pb2_grpc,
     router_admin_pb2,
     router_admin_pb2_grpc,
 )
@@ -29,6 +31,7 @@ from router.storage.repository import SqlConfigSource, SqlDirectory
 from router.transport.catalogs import CatalogCache
 from router.transport.forwarder import ChannelPool, Forwarder
 from router.transport.log_servicer import MessageLogServicer
+from router.transport.meta_servicer import MetaServicer
 from router.transport.person_cache import CachingPersonRegistry
 from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
@@ -144,6 +147,11 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
                 directory_pb2_grpc.add_DirectoryServiceServicer_to_server,
                 DirectoryServicer(directory),
                 directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
+            ),
+            Registration(
+                meta_pb2_grpc.add_MetaServiceServicer_to_server,
+                MetaServicer(config.snapshot, catalogs.catalog, clock),
+                meta_pb2.DESCRIPTOR.services_by_name["MetaService"].full_name,
             ),
             Registration(
                 message_log_pb2_grpc.add_MessageLogServiceServicer_to_server,

@@ -417,3 +417,27 @@ def test_death_recorded_in_the_register_is_refused_within_the_cache_bound_when_p
             break
         time.sleep(0.05)
     assert reason == "PERSON_DECEASED"
+
+
+def test_metaservices_tell_a_caller_what_it_may_use_when_it_asks(network: Network) -> None:
+    from cbss.router.v1 import meta_pb2, meta_pb2_grpc
+
+    with network.channel("institution-onem") as channel:
+        meta = meta_pb2_grpc.MetaServiceStub(channel)
+        institutions = meta.ListNetworkInstitutions(
+            meta_pb2.ListNetworkInstitutionsRequest(), timeout=10
+        ).institutions
+        allowed = meta.ListAllowedMethods(meta_pb2.ListAllowedMethodsRequest(), timeout=10).allowed
+        described = meta.DescribeService(
+            meta_pb2.DescribeServiceRequest(service="cbss.registry.v1.RegistryService"), timeout=10
+        ).registrations
+        with pytest.raises(grpc.RpcError) as err:
+            meta.DescribeService(meta_pb2.DescribeServiceRequest(service="no.Such"), timeout=10)
+    assert {"onem", "nr", "famiwal"} <= {i.id for i in institutions}
+    assert all(not i.sectors for i in institutions)
+    assert ("cbss.registry.v1.RegistryService", "GetPerson") in {
+        (a.service, a.method) for a in allowed
+    }
+    get_person = next(m for m in described[0].methods if m.path.endswith("/GetPerson"))
+    assert list(get_person.subject_fields) == ["insz"]
+    assert failure(err.value).reason == "UNKNOWN_SERVICE"
