@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from router.service.descriptors import CatalogError
 from router.service.message_log import LogEntry
 from router.service.model import (
     CAPACITY_CODES,
@@ -184,7 +185,13 @@ class AdminService:
         files = list(uploaded) or self._descriptors.fetch(
             provider.endpoint, provider.service, provider.provider
         )
-        catalog = self._build_catalog(files)
+        try:
+            catalog = self._build_catalog(files)
+        except CatalogError as exc:
+            raise InvalidArgument.for_fields(
+                [FieldViolation("file_descriptor_set", str(exc)[:200], "INVALID_DESCRIPTORS")],
+                "INVALID_DESCRIPTORS",
+            ) from None
         if provider.service not in catalog.services():  # type: ignore[attr-defined]
             raise FailedPrecondition(
                 "SERVICE_NOT_IN_DESCRIPTORS", "the descriptors do not define this service"

@@ -441,3 +441,78 @@ def test_metaservices_tell_a_caller_what_it_may_use_when_it_asks(network: Networ
     get_person = next(m for m in described[0].methods if m.path.endswith("/GetPerson"))
     assert list(get_person.subject_fields) == ["insz"]
     assert failure(err.value).reason == "UNKNOWN_SERVICE"
+
+
+@pytest.mark.parametrize(
+    ("descriptor_set", "reason"),
+    [
+        (b"\xff\xff\xff", "INVALID_DESCRIPTOR_SET"),
+        # A file that imports one the set does not hold.
+        (
+            __import__("google.protobuf.descriptor_pb2", fromlist=["x"])
+            .FileDescriptorSet(
+                file=[
+                    {
+                        "name": "x/v1/x.proto",
+                        "package": "x.v1",
+                        "dependency": ["x/v1/missing.proto"],
+                        "service": [{"name": "XService"}],
+                    }
+                ]
+            )
+            .SerializeToString(),
+            "INVALID_DESCRIPTORS",
+        ),
+    ],
+)
+def test_bad_descriptor_set_is_invalid_argument_when_a_service_is_registered(
+    network: Network, descriptor_set: bytes, reason: str
+) -> None:
+    with network.channel("admin-ops") as channel:
+        with pytest.raises(grpc.RpcError) as err:
+            router_admin_pb2_grpc.RouterAdminServiceStub(channel).RegisterService(
+                router_admin_pb2.RegisterServiceRequest(
+                    registration=router_admin_pb2.ServiceRegistration(
+                        service="x.v1.XService", provider="nr", endpoint="localhost:1"
+                    ),
+                    file_descriptor_set=descriptor_set,
+                ),
+                timeout=10,
+            )
+    assert failure(err.value).code is grpc.StatusCode.INVALID_ARGUMENT
+    assert failure(err.value).reason == reason
+
+
+def _own_methods() -> list[str]:
+    from cbss.router.v1 import directory_pb2, message_log_pb2, meta_pb2
+
+    return [
+        f"/{service.full_name}/{method.name}"
+        for module in (router_admin_pb2, directory_pb2, message_log_pb2, meta_pb2)
+        for service in module.DESCRIPTOR.services_by_name.values()
+        for method in service.methods
+    ]
+
+
+@pytest.mark.parametrize("path", _own_methods())
+@pytest.mark.parametrize("party", ["admin-ops", "institution-onem"])
+def test_garbage_bytes_are_invalid_argument_never_internal_when_sent_to_any_router_method(
+    network: Network, path: str, party: str
+) -> None:
+    with network.channel(party) as channel:
+        with pytest.raises(grpc.RpcError) as err:
+            channel.unary_unary(path)(b"\x0a\xff\xff\xff", timeout=10)
+    assert failure(err.value).code is grpc.StatusCode.INVALID_ARGUMENT
+    assert failure(err.value).reason == "MALFORMED_MESSAGE"
+
+
+@pytest.mark.parametrize("path", _own_methods())
+def test_empty_request_is_never_internal_when_sent_to_any_router_method(
+    network: Network, path: str
+) -> None:
+    with network.channel("admin-ops") as channel:
+        try:
+            channel.unary_unary(path)(b"", timeout=10)
+        except grpc.RpcError as exc:
+            assert failure(exc).code is not grpc.StatusCode.INTERNAL, failure(exc)
+            assert failure(exc).reason
