@@ -94,8 +94,13 @@ class Decision:
     authorised: Authorised
     subjects: list[CheckedSubject]
     reference_date: dt.date
-    provider: ServiceProvider  # the holder the request goes to
+    #: The holder(s) the request goes to: one, or several for a fan-out method.
+    providers: list[ServiceProvider]
     deceased: list[str] = field(default_factory=list)  # INSZs passed with the deceased flag
+
+    @property
+    def provider(self) -> ServiceProvider:
+        return self.providers[0]
 
     @property
     def capacity(self) -> str:
@@ -306,20 +311,22 @@ class RouteChecker:
                     refusal("READ_MASK_EXCEEDS_CAP", {"beyond": ",".join(beyond)}), named_ok
                 )
         cleared = [checked[i] for i in sorted(checked)]
-        provider = self._holder(auth, cleared, reference_date)
-        return Decision(auth, cleared, reference_date, provider, deceased)
+        providers = self._holders_for(auth, cleared, reference_date)
+        return Decision(auth, cleared, reference_date, providers, deceased)
 
-    def _holder(
+    def _holders_for(
         self, auth: Authorised, subjects: list[CheckedSubject], on: dt.date
-    ) -> ServiceProvider:
-        """The provider the request goes to: the only one, or the one the directory names."""
+    ) -> list[ServiceProvider]:
+        """The provider(s) the request goes to: the only one, the one the directory names, or —
+        for a fan-out method — every one the directory names."""
         providers = auth.providers
+        fan_out = bool(getattr(auth.method, "fan_out", False))
         if len(providers) > 1:
             if not subjects:
                 raise Refused(refusal("DESTINATION_REQUIRED"))
             named = [(s.insz, "") for s in subjects]
             holders = self._holders.holders(sorted({s.insz for s in subjects}), on)
-            chosen = None
+            chosen: set[str] | None = None
             for s in subjects:
                 held = {
                     p.provider
@@ -331,18 +338,20 @@ class RouteChecker:
                 }
                 if not held:
                     raise Refused(refusal("NO_HOLDER", {"reference_date": str(on)}), named)
-                if len(held) > 1 or (chosen is not None and held != {chosen}):
+                if not fan_out and (len(held) > 1 or (chosen is not None and held != chosen)):
                     raise Refused(refusal("AMBIGUOUS_HOLDER"), named)
-                chosen = next(iter(held))
-            providers = [p for p in providers if p.provider == chosen]
-        provider = providers[0]
+                chosen = held if chosen is None else chosen | held
+            providers = [p for p in providers if p.provider in (chosen or set())]
         today = self._clock.today()
         service, _, method = auth.request.path[1:].partition("/")
-        if not any(
-            a.covers(service, method, provider.provider, today) for a in auth.authorisations
-        ):
+        allowed = [
+            p
+            for p in providers
+            if any(a.covers(service, method, p.provider, today) for a in auth.authorisations)
+        ]
+        if len(allowed) < len(providers) and not (fan_out and allowed):
             raise Refused(refusal("NOT_AUTHORISED"), [(s.insz, "") for s in subjects])
-        return provider
+        return allowed
 
 
 def _first_match(

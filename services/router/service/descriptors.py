@@ -71,6 +71,8 @@ REFERENCE_DATE_OPTION = "cbss.common.v1.reference_date"
 _OPTIONS = (SUBJECT_OPTION, RESPONSE_SUBJECT_OPTION, REFERENCE_DATE_OPTION)
 #: The method option (an enum, number 50010) saying who may call a method directly.
 ACCESS_OPTION = "cbss.common.v1.access"
+#: The method option (a bool, number 50011) declaring a fan-out consultation.
+FAN_OUT_OPTION = "cbss.common.v1.fan_out"
 ACCESS_UNSPECIFIED = "ACCESS_UNSPECIFIED"
 
 DATE_TYPE = "google.type.Date"
@@ -215,6 +217,8 @@ class MethodInfo:
     server_streaming: bool
     #: True when the method declares `idempotency_level` NO_SIDE_EFFECTS or IDEMPOTENT.
     idempotent: bool
+    #: `cbss.common.v1.fan_out`: forwarded to every holder, replies streamed (server-streaming).
+    fan_out: bool
     #: The `cbss.common.v1.access` value name ("ACCESS_ROUTED", "ACCESS_DIRECT"), or
     #: "ACCESS_UNSPECIFIED" when the method does not declare one (or an unknown number).
     access: str
@@ -489,14 +493,22 @@ class _Marks:
         if self._extensions:
             self._options_class = _options_class(pool, field_options)
         self._access = _extension(pool, ACCESS_OPTION, method_options, FieldDescriptor.TYPE_ENUM)
+        self._fan_out = _extension(pool, FAN_OUT_OPTION, method_options, FieldDescriptor.TYPE_BOOL)
         self._method_options_class: type[Message] | None = None
-        if self._access is not None:
+        if self._access is not None or self._fan_out is not None:
             self._method_options_class = _options_class(pool, method_options)
         self._cache: dict[str, frozenset[str]] = {}
 
+    def fan_out(self, method: MethodDescriptor) -> bool:
+        """Whether the method declares fan-out."""
+        if self._fan_out is None or self._method_options_class is None or not method.has_options:
+            return False
+        options = self._method_options_class.FromString(method.GetOptions().SerializeToString())
+        return bool(options.Extensions[self._fan_out])
+
     def access(self, method: MethodDescriptor) -> str:
         """The name of the method's access value, ACCESS_UNSPECIFIED when it has none."""
-        if self._method_options_class is None or not method.has_options:
+        if self._access is None or self._method_options_class is None or not method.has_options:
             return ACCESS_UNSPECIFIED
         options = self._method_options_class.FromString(method.GetOptions().SerializeToString())
         value = self._access.enum_type.values_by_number.get(options.Extensions[self._access])
@@ -658,6 +670,7 @@ def _method_info(method: MethodDescriptor, marks: _Marks) -> MethodInfo:
         server_streaming=method.server_streaming,
         idempotent=level in _IDEMPOTENT_LEVELS,
         access=marks.access(method),
+        fan_out=marks.fan_out(method) and method.server_streaming,
         request_type=request.full_name,
         response_type=response.full_name,
         subject_paths=tuple(FieldPath(p) for p in subject_paths),

@@ -13,6 +13,7 @@ refusal. Every message and every refusal is in the message log, durably, before 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -38,6 +39,8 @@ from runtime.identity import TRUST_DOMAIN
 logger = logging.getLogger(__name__)
 
 DECEASED_HEADER = "cbss-subject-deceased"
+PARTIAL_HEADER = "cbss-partial"  # a fan-out reply missing some holders' answers
+FAILED_HOLDERS_HEADER = "cbss-failed-holders"
 _OWN_PREFIXES = ("/cbss.router.v1.", "/grpc.")
 _PASS_TRAILERS = ("grpc-status-details-bin",)
 
@@ -200,30 +203,47 @@ class Forwarder(grpc.GenericRpcHandler):
     def _stream(self, path: str, raw: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
         req, decision, start = self._admit(path, raw, context)
         auth = decision.authorised
-        call = self._channels.get(
-            decision.provider.endpoint, decision.provider.provider
-        ).unary_stream(path)
-        responses = call(
-            raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
-        )
-        digest = hashlib.sha256()
-        first = True
-        try:
-            for message in responses:
-                digest.update(message)
-                revealed = auth.method.response_subjects(message)
-                if first or revealed:
-                    # Durable before this message leaves: the subjects with the first message,
-                    # then every person a later message reveals.
-                    self._log_forwarded(
-                        req, decision if first else None, start, raw, message, revealed, ""
-                    )
-                    first = False
-                yield message
-        except grpc.RpcError as exc:
-            self._pass_failure(req, decision, exc, start, raw, context)
-        if first:  # an empty stream: still log the consultation
-            self._log_forwarded(req, decision, start, raw, b"", [], "")
+        fan_out = len(decision.providers) > 1
+        failed: list[str] = []
+        for provider in decision.providers:
+            call = self._channels.get(provider.endpoint, provider.provider).unary_stream(path)
+            responses = call(
+                raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
+            )
+            holder = dataclasses.replace(decision, providers=[provider])
+            logged = False
+            try:
+                for message in responses:
+                    revealed = auth.method.response_subjects(message)
+                    if not logged or revealed:
+                        # Durable before this message leaves: the subjects with a holder's first
+                        # message, then every person a later message reveals.
+                        self._log_forwarded(
+                            req, holder if not logged else None, start, raw, message, revealed, ""
+                        )
+                        logged = True
+                    yield message
+            except grpc.RpcError as exc:
+                if not fan_out:
+                    self._pass_failure(req, holder, exc, start, raw, context)
+                failed.append(provider.provider)
+                self._log_forwarded(
+                    req,
+                    holder,
+                    start,
+                    raw,
+                    b"",
+                    [],
+                    f"HOLDER_{exc.code().name}",
+                    "FAILED",  # type: ignore[attr-defined]
+                )
+                continue
+            if not logged:  # an empty stream from this holder: still log the consultation
+                self._log_forwarded(req, holder, start, raw, b"", [], "")
+        if failed:
+            context.set_trailing_metadata(
+                [(PARTIAL_HEADER, "true"), (FAILED_HOLDERS_HEADER, ",".join(failed))]
+            )
 
     # -- the message log ---------------------------------------------------------------------
     def _entry(

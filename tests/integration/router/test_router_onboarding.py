@@ -5,15 +5,11 @@ reflection), authorised, and consulted through the router with its nested subjec
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import sys
 import textwrap
-from importlib import resources
 from pathlib import Path
 
 import grpc
 import pytest
-from grpc_tools import protoc
 
 from cbss.router.v1 import directory_pb2, router_admin_pb2, router_admin_pb2_grpc
 from registry.config import Settings as RegistrySettings
@@ -22,6 +18,7 @@ from runtime import pki
 from runtime.client import failure
 from runtime.server import Registration, ServiceHost
 from tests.integration.router.conftest import Network, date, integrate, routed
+from tests.support.protos import compiled
 from tests.support.servers import running, service_env
 
 pytestmark = pytest.mark.integration
@@ -59,32 +56,10 @@ PROTO = textwrap.dedent(
 @pytest.fixture(scope="module")
 def housing(tmp_path_factory: pytest.TempPathFactory):
     """The agency's generated code, compiled here and importable for this module only."""
-    folder = tmp_path_factory.mktemp("agency")
-    proto_dir = folder / "protos" / "be" / "flanders" / "housing" / "v1"
-    proto_dir.mkdir(parents=True)
-    (proto_dir / "housing.proto").write_text(PROTO)
-    out = folder / "gen"
-    out.mkdir()
-    status = protoc.main(
-        [
-            "protoc",
-            f"-I{folder / 'protos'}",
-            f"-I{ROOT / 'protos'}",
-            f"-I{ROOT / 'third_party' / 'googleapis'}",
-            f"-I{resources.files('grpc_tools') / '_proto'}",  # the well-known types
-            f"--python_out={out}",
-            f"--grpc_python_out={out}",
-            str(proto_dir / "housing.proto"),
-        ]
-    )
-    assert status == 0
-    sys.path.insert(0, str(out))
-    try:
-        pb2 = importlib.import_module("be.flanders.housing.v1.housing_pb2")
-        grpc_mod = importlib.import_module("be.flanders.housing.v1.housing_pb2_grpc")
-        yield pb2, grpc_mod
-    finally:
-        sys.path.remove(str(out))
+    with compiled(
+        tmp_path_factory.mktemp("agency"), "be/flanders/housing/v1/housing.proto", PROTO
+    ) as modules:
+        yield modules
 
 
 @pytest.fixture(scope="module")
