@@ -57,7 +57,7 @@ def test_sigterm_drains_in_flight_calls_when_shutting_down(
 
             caller = threading.Thread(target=slow_call)
             caller.start()
-            time.sleep(0.3)  # the slow call is in flight (it takes 1.5 s)
+            time.sleep(0.5)  # the slow call is in flight (it takes 3 s; the connection is up)
             proc.send_signal(signal.SIGTERM)
             caller.join(timeout=10)
         assert outcome == {"reply": b"slow"}
@@ -76,14 +76,23 @@ def test_new_calls_are_refused_when_shutting_down(pki_dir: Path, database_url: s
     try:
         with channel_as(pki_dir, "institution-onem", port) as channel:
             stub = echo_pb2_grpc.EchoServiceStub(channel)
-            in_flight = stub.Echo.future(echo_pb2.EchoRequest(delay_ms=1500), timeout=10)
-            time.sleep(0.3)
+            in_flight = stub.Echo.future(echo_pb2.EchoRequest(delay_ms=3000), timeout=10)
+            time.sleep(0.3)  # the slow call is in flight (it takes 3 s)
             proc.send_signal(signal.SIGTERM)
-            time.sleep(0.3)
-            with pytest.raises(grpc.RpcError) as err:
-                stub.Echo(echo_pb2.EchoRequest(), timeout=5)
+            # New calls are refused while the slow one drains: poll (bounded) for the refusal,
+            # which must come before the in-flight call is done.
+            refused = None
+            deadline = time.monotonic() + 5
+            while refused is None and time.monotonic() < deadline:
+                try:
+                    stub.Echo(echo_pb2.EchoRequest(), timeout=5)
+                    time.sleep(0.05)
+                except grpc.RpcError as exc:
+                    refused = exc
+            assert refused is not None, "no call was refused during the drain"
+            assert not in_flight.done(), "the refusal came only after the drain"
             assert in_flight.result().payload == b""
-        assert err.value.code() is grpc.StatusCode.UNAVAILABLE
+        assert refused.code() is grpc.StatusCode.UNAVAILABLE
         assert proc.wait(timeout=10) == 0
     finally:
         if proc.poll() is None:
