@@ -49,7 +49,7 @@ def test_sigterm_drains_in_flight_calls_when_shutting_down(
             def slow_call() -> None:
                 try:
                     reply = stub.Echo(
-                        echo_pb2.EchoRequest(payload=b"slow", delay_ms=1500), timeout=10
+                        echo_pb2.EchoRequest(payload=b"slow", delay_ms=3000), timeout=10
                     )
                     outcome["reply"] = reply.payload
                 except grpc.RpcError as exc:
