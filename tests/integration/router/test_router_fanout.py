@@ -115,9 +115,8 @@ def mutualities(periods, network: Network, tmp_path_factory: pytest.TempPathFact
 
 def _list(network: Network, periods):  # noqa: ANN001, ANN202
     pb2, grpc_mod = periods
-    # A plain channel: the streaming call object (with its trailers) is what a client reads.
     files = party_tls(network.pki_dir, "institution-onem")
-    with secure_channel(f"localhost:{network.router.port}", files, traced=False) as channel:
+    with secure_channel(f"localhost:{network.router.port}", files) as channel:
         call = grpc_mod.IncapacityPeriodServiceStub(channel).ListPeriods(
             pb2.ListPeriodsRequest(insz=FIXED_MAN), metadata=routed(), timeout=10
         )
