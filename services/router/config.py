@@ -27,6 +27,10 @@ class Settings:
     checkpoint_seconds: float
     #: How stale the router's person statuses may be (seconds); 0 asks the register every time.
     person_cache_seconds: float
+    #: On a hub: the primary router (host:port), where members' integrations are propagated.
+    upstream_addr: str
+    #: The primary router's name (its certificate is router/<name>).
+    upstream_name: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -41,6 +45,8 @@ class Settings:
                 "LOG_CHECKPOINT_SECONDS", 10.0, minimum=0.1, maximum=3600.0
             ),
             person_cache_seconds=env.float("PERSON_CACHE_SECONDS", 1.0, minimum=0.0, maximum=60.0),
+            upstream_addr=env.str("UPSTREAM_ROUTER_ADDR", ""),
+            upstream_name=env.str("UPSTREAM_ROUTER_NAME", "cbss"),
         )
         env.finish()
         return settings

@@ -147,7 +147,9 @@ def seed_router(settings: Settings, registry_endpoint: str) -> int:
         log.submit([admin_act_entry(act, clock.now())]).result()
 
     class NoReflection:
-        def fetch(self, endpoint: str, service: str, provider: str) -> list[bytes]:
+        def fetch(
+            self, endpoint: str, service: str, provider: str, via_router: str = ""
+        ) -> list[bytes]:
             raise RuntimeError("the seed uploads descriptors")
 
     admin = AdminService(

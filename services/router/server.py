@@ -36,6 +36,7 @@ from router.transport.person_cache import CachingPersonRegistry
 from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
 from router.transport.servicers import AdminServicer, DirectoryServicer
+from router.transport.upstream import GrpcUpstreamDirectory
 from runtime.client import secure_channel, server_name
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
@@ -51,12 +52,14 @@ class ReflectionSource:
     def __init__(self, channels: ChannelPool) -> None:
         self._channels = channels
 
-    def fetch(self, endpoint: str, service: str, provider: str) -> list[bytes]:
+    def fetch(
+        self, endpoint: str, service: str, provider: str, via_router: str = ""
+    ) -> list[bytes]:
         from router.service.refusals import refusal
         from router.transport.reflection import ReflectionError
 
         try:
-            return fetch_service_files(self._channels.get(endpoint, provider), service)
+            return fetch_service_files(self._channels.get(endpoint, provider, via_router), service)
         except ReflectionError as exc:
             raise refusal(
                 "HOLDER_UNAVAILABLE", {"holder": endpoint, "detail": str(exc)[:200]}
@@ -115,7 +118,16 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         record,
         clock.today,
     )
-    directory = DirectoryService(SqlDirectory(db), config.snapshot)
+    upstream = None
+    if settings.upstream_addr:  # this router is a hub
+        upstream = GrpcUpstreamDirectory(
+            secure_channel(
+                settings.upstream_addr,
+                runtime.tls,
+                **server_name(f"spiffe://{TRUST_DOMAIN}/router/{settings.upstream_name}"),
+            )
+        )
+    directory = DirectoryService(SqlDirectory(db), config.snapshot, upstream)
 
     def record_query(caller: Caller, query: LogQuery) -> None:
         service = message_log_pb2.DESCRIPTOR.services_by_name["MessageLogService"].full_name

@@ -55,7 +55,9 @@ class AdminStore(Protocol):
 
 
 class DescriptorSource(Protocol):
-    def fetch(self, endpoint: str, service: str, provider: str) -> list[bytes]:
+    def fetch(
+        self, endpoint: str, service: str, provider: str, via_router: str = ""
+    ) -> list[bytes]:
         """The service's serialized FileDescriptorProtos, from the provider's reflection (the
         endpoint must present the provider institution's certificate)."""
         ...
@@ -176,6 +178,8 @@ class AdminService:
             problems.append(FieldViolation("registration.provider", "an institution id"))
         if not ENDPOINT.match(provider.endpoint):
             problems.append(FieldViolation("registration.endpoint", "host:port"))
+        if provider.via_router and not ID.match(provider.via_router):
+            problems.append(FieldViolation("registration.via_router", "a router name"))
         if problems:
             raise InvalidArgument.for_fields(problems, "INVALID_SERVICE_REGISTRATION")
         if self._store.institution(provider.provider) is None:
@@ -183,7 +187,7 @@ class AdminService:
                 "PROVIDER_NOT_REGISTERED", "register the providing institution first"
             )
         files = list(uploaded) or self._descriptors.fetch(
-            provider.endpoint, provider.service, provider.provider
+            provider.endpoint, provider.service, provider.provider, provider.via_router
         )
         try:
             catalog = self._build_catalog(files)
@@ -209,6 +213,7 @@ class AdminService:
             provider.deceased_policy,
             tuple(files),
             provider.holder_capacities,
+            provider.via_router,
         )
         self._store.put_provider(stored)
         self._record(

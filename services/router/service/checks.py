@@ -321,7 +321,12 @@ class RouteChecker:
         for a fan-out method — every one the directory names."""
         providers = auth.providers
         fan_out = bool(getattr(auth.method, "fan_out", False))
-        if len(providers) > 1:
+        # Chosen by the directory when the caller named no destination and the providers say
+        # which capacities make them the holder (even a single one: the person must be there).
+        by_directory = not auth.request.destination and (
+            len(providers) > 1 or (bool(providers[0].holder_capacities) and bool(subjects))
+        )
+        if by_directory:
             if not subjects:
                 raise Refused(refusal("DESTINATION_REQUIRED"))
             named = [(s.insz, "") for s in subjects]

@@ -25,14 +25,29 @@ class DirectoryStore(Protocol):
     ) -> list[tuple[DirectoryEntry, tuple]]: ...
 
 
+class Upstream(Protocol):
+    """The primary router's directory, seen from a hub."""
+
+    def register(self, entries: Sequence[DirectoryEntry]) -> None: ...
+    def unregister(self, entries: Sequence[DirectoryEntry]) -> None: ...
+
+
 class DirectoryService:
     """Register, unregister and list an institution's own directory entries."""
 
-    def __init__(self, store: DirectoryStore, config: Callable[[], ConfigSnapshot]) -> None:
-        self._store, self._config = store, config
+    def __init__(
+        self,
+        store: DirectoryStore,
+        config: Callable[[], ConfigSnapshot],
+        upstream: Upstream | None = None,
+    ) -> None:
+        """`upstream`: on a hub, the primary router's directory, where the hub integrates its
+        members' persons under its own identity (before they are stored here)."""
+        self._store, self._config, self._upstream = store, config, upstream
 
     def _institution(self, caller: Caller) -> Institution:
-        if caller.kind is not PartyKind.INSTITUTION:
+        # A hub router keeps the entries of its network's institution (router/cin -> cin).
+        if caller.kind not in (PartyKind.INSTITUTION, PartyKind.ROUTER):
             raise PermissionDenied("INSTITUTIONS_ONLY", "only institutions keep directory entries")
         institution = self._config().institutions.get(caller.id)
         if institution is None:
@@ -81,12 +96,16 @@ class DirectoryService:
         institution = self._institution(caller)
         owned = [_owned(e, institution.id) for e in entries]
         self._validate(institution, owned, ending=False)
+        if self._upstream is not None:
+            self._upstream.register(owned)  # raises Unavailable: nothing is stored here then
         return self._store.register(owned)
 
     def unregister(self, caller: Caller, entries: Sequence[DirectoryEntry]) -> int:
         institution = self._institution(caller)
         owned = [_owned(e, institution.id) for e in entries]
         self._validate(institution, owned, ending=True)
+        if self._upstream is not None:
+            self._upstream.unregister(owned)
         return self._store.unregister(owned)
 
     def list(

@@ -81,6 +81,9 @@ class ServiceProvider:
     #: service (e.g. 11/1 for a mutuality's services): how the router picks the provider when
     #: several offer the service and the caller names none.
     holder_capacities: frozenset[Capacity] = frozenset()
+    #: Set when the provider is a secondary network reached through its hub: the hub router's
+    #: name (its endpoint presents `router/<name>`, and forwards to the member institutions).
+    via_router: str = ""
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ class SqlAdminStore:
             row.deceased_policy = provider.deceased_policy.value
             row.descriptor_set = fds.SerializeToString()
             row.holder_capacities = [str(c) for c in sorted(provider.holder_capacities)]
+            row.via_router = provider.via_router
             row.updated_at = self._now()
             bump_version(s)
 

@@ -48,6 +48,7 @@ class ServiceProviderRow(Base):
     #: A serialized google.protobuf.FileDescriptorSet: the service's files and dependencies.
     descriptor_set: Mapped[bytes] = mapped_column(LargeBinary)
     holder_capacities: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["11/1", ...]
+    via_router: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

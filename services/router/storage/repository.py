@@ -84,6 +84,7 @@ def to_provider(row: ServiceProviderRow) -> ServiceProvider:
         deceased_policy=DeceasedPolicy(row.deceased_policy),
         files=tuple(f.SerializeToString() for f in fds.file),
         holder_capacities=frozenset(_capacity(c) for c in row.holder_capacities or ()),
+        via_router=row.via_router or "",
     )
 
 

@@ -58,7 +58,9 @@ class ChannelPool:
         self._channels: dict[tuple[str, str], grpc.Channel] = {}
         self._lock = threading.Lock()
 
-    def get(self, endpoint: str, provider: str) -> grpc.Channel:
+    def get(self, endpoint: str, provider: str, via_router: str = "") -> grpc.Channel:
+        """The channel to `provider` at `endpoint`; `via_router`: the provider is a network
+        reached through its hub, whose certificate is `router/<via_router>`."""
         key = (endpoint, provider)
         channel = self._channels.get(key)
         if channel is None:
@@ -69,7 +71,11 @@ class ChannelPool:
                         endpoint,
                         self._tls,
                         traced=False,
-                        **server_name(f"spiffe://{TRUST_DOMAIN}/institution/{provider}"),
+                        **server_name(
+                            f"spiffe://{TRUST_DOMAIN}/router/{via_router}"
+                            if via_router
+                            else f"spiffe://{TRUST_DOMAIN}/institution/{provider}"
+                        ),
                     )
                     self._channels[key] = channel
         return channel
@@ -113,8 +119,17 @@ class Forwarder(grpc.GenericRpcHandler):
         md: dict[str, str] = {}
         for key, value in context.invocation_metadata() or ():
             md.setdefault(key, value)
+        caller = identity.current_caller()
+        if caller.kind is identity.PartyKind.ROUTER:
+            # Forwarded by another router (this one is a hub): the end institution travels in
+            # the routing headers, trusted because the TLS peer is a router. It is the caller
+            # for this router's own checks and logs; an unusable header set is refused.
+            try:
+                caller = identity.consultation_from_metadata(caller, md.items()).requester
+            except identity.IdentityError:
+                raise refusal("UNKNOWN_INSTITUTION") from None
         req = RouteRequest(
-            caller=identity.current_caller(),
+            caller=caller,
             path=path,
             legal_context=md.get(identity.LEGAL_CONTEXT_HEADER),
             customer_ticket=md.get(identity.CUSTOMER_TICKET_HEADER),
@@ -156,8 +171,9 @@ class Forwarder(grpc.GenericRpcHandler):
         auth = decision.authorised
         if decision.deceased:
             context.set_trailing_metadata([(DECEASED_HEADER, "true")])
+        provider = decision.provider
         call = self._channels.get(
-            decision.provider.endpoint, decision.provider.provider
+            provider.endpoint, provider.provider, provider.via_router
         ).unary_unary(path)
         attempts = 2 if auth.method.idempotent else 1
         for attempt in range(attempts):
@@ -206,7 +222,9 @@ class Forwarder(grpc.GenericRpcHandler):
         fan_out = len(decision.providers) > 1
         failed: list[str] = []
         for provider in decision.providers:
-            call = self._channels.get(provider.endpoint, provider.provider).unary_stream(path)
+            call = self._channels.get(
+                provider.endpoint, provider.provider, provider.via_router
+            ).unary_stream(path)
             responses = call(
                 raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
             )

@@ -97,6 +97,7 @@ def provider_in(msg: router_admin_pb2.ServiceRegistration) -> ServiceProvider:
         msg.endpoint,
         _DECEASED[msg.deceased_policy],
         holder_capacities=frozenset(Capacity(c.sector, c.code) for c in msg.holder_capacities),
+        via_router=msg.via_router,
     )
 
 
@@ -115,6 +116,7 @@ def provider_out(
             directory_pb2.Capacity(sector=c.sector, code=c.code)
             for c in sorted(p.holder_capacities)
         ],
+        via_router=p.via_router,
     )
     if catalog is not None:
         for m in catalog.methods(p.service):  # type: ignore[attr-defined]
