@@ -258,3 +258,24 @@ def test_no_holder_at_the_primary_when_no_member_integrated_the_person(
     with pytest.raises(grpc.RpcError) as err:
         _ask(network, contract, FIXED_WOMAN)
     assert failure(err.value).reason == "NO_HOLDER"
+
+
+def test_both_levels_answer_who_consulted_the_person_when_an_administrator_asks(
+    hub_network, network: Network, contract
+) -> None:
+    from cbss.router.v1 import message_log_pb2, message_log_pb2_grpc
+
+    _ask(network, contract, FIXED_MAN)
+    found = {}
+    for name, port in (("primary", network.router.port), ("hub", hub_network["hub"].port)):
+        with _admin(port, network) as channel:
+            reply = message_log_pb2_grpc.MessageLogServiceStub(channel).ListMessages(
+                message_log_pb2.ListMessagesRequest(subject=FIXED_MAN), timeout=10
+            )
+        found[name] = {
+            (m.requester, m.destination)
+            for m in reply.messages
+            if m.service == SERVICE and m.outcome == "FORWARDED"
+        }
+    onem = "spiffe://carrefour.local/institution/onem"
+    assert found == {"primary": {(onem, "cin")}, "hub": {(onem, "mut-200")}}
