@@ -27,6 +27,9 @@ class Settings:
     checkpoint_seconds: float
     #: How stale the router's person statuses may be (seconds); 0 asks the register every time.
     person_cache_seconds: float
+    #: How long the message log keeps rows before `archive-log` moves them out (days; the
+    #: CBSS keeps its log at least ten years).
+    log_retention_days: int
     #: On a hub: the primary router (host:port), where members' integrations are propagated.
     upstream_addr: str
     #: The primary router's name (its certificate is router/<name>).
@@ -45,6 +48,7 @@ class Settings:
                 "LOG_CHECKPOINT_SECONDS", 10.0, minimum=0.1, maximum=3600.0
             ),
             person_cache_seconds=env.float("PERSON_CACHE_SECONDS", 1.0, minimum=0.0, maximum=60.0),
+            log_retention_days=env.int("LOG_RETENTION_DAYS", 3650, minimum=1, maximum=36500),
             upstream_addr=env.str("UPSTREAM_ROUTER_ADDR", ""),
             upstream_name=env.str("UPSTREAM_ROUTER_NAME", "cbss"),
         )

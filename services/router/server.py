@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import sys
 from collections.abc import Sequence
 
 from cbss.router.v1 import (
@@ -200,12 +201,69 @@ def _verify_log(settings: Settings, args: list[str]) -> int:
     )
 
 
+def _archive_log(settings: Settings, args: list[str]) -> int:
+    """Move rows older than the retention period (or --before) to an archive file."""
+    import datetime as dt
+    from pathlib import Path
+
+    from router.storage.message_log import archive_log
+
+    parser = argparse.ArgumentParser(prog="python -m router archive-log")
+    parser.add_argument("--out", type=Path, required=True, help="the archive file (new)")
+    parser.add_argument("--before", help="YYYY-MM-DD; default: today minus LOG_RETENTION_DAYS")
+    parsed = parser.parse_args(args)
+    if parsed.before:
+        try:
+            day = dt.date.fromisoformat(parsed.before)
+        except ValueError:
+            parser.error("--before: expected YYYY-MM-DD")
+    else:
+        day = SystemClock().today() - dt.timedelta(days=settings.log_retention_days)
+    before = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    db = Database(settings.runtime.database_url)
+    try:
+        db.migrate(MIGRATIONS)
+        done = archive_log(db, before=before, out=parsed.out)
+    except FileExistsError:
+        parser.error(f"{parsed.out} exists: an archive is never overwritten")
+    finally:
+        db.dispose()
+    for chain in done:
+        sys.stdout.write(
+            f"{chain.chain_id}: rows {chain.from_seq}..{chain.through_seq} archived"
+            f" ({chain.rows} deleted)\n"
+        )
+    if done:
+        sys.stdout.write(f"{len(done)} chain prefix(es) archived to {parsed.out}\n")
+    else:
+        sys.stdout.write("nothing to archive (no signed rows older than the cut-off)\n")
+    return 0
+
+
+def _verify_archive(settings: Settings, args: list[str]) -> int:
+    from pathlib import Path
+
+    from router.storage.message_log import verify_archive
+
+    parser = argparse.ArgumentParser(prog="python -m router verify-archive")
+    parser.add_argument("file", type=Path)
+    parsed = parser.parse_args(args)
+    report = verify_archive(parsed.file, settings.runtime.tls.ca.read_bytes())
+    sys.stdout.write(report.render() + "\n")
+    return 0 if report.intact else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return service_main(
         SERVICE,
         Settings.from_env,
         create_server,
         MIGRATIONS,
-        {"seed": _seed, "verify-log": _verify_log},
+        {
+            "seed": _seed,
+            "verify-log": _verify_log,
+            "archive-log": _archive_log,
+            "verify-archive": _verify_archive,
+        },
         argv,
     )

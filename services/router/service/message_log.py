@@ -50,7 +50,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
@@ -554,12 +554,19 @@ def verify(
     rows: Iterable[RowLike],
     checkpoints: Iterable[CheckpointLike],
     trust: CheckpointTrust,
+    archived: Mapping[str, int] | None = None,
 ) -> VerifyReport:
     """Verify every chain of `rows` (ordered by chain id, then seq) against its checkpoints.
 
     `rows` may be a generator streaming from the database: it is read once, in order, and rows are
     not kept. `checkpoints` are few (one per N rows) and are held in memory.
+
+    `archived` maps a chain to the last sequence moved to an archive: its rows start after it,
+    from the head that a valid signed checkpoint at exactly that sequence names (archives are
+    cut at checkpoints for that reason); without such a checkpoint the missing prefix is a
+    problem. Whether the archived rows themselves are intact is for `verify` on the archive.
     """
+    archived = dict(archived or {})
     by_chain: dict[str, list[CheckpointLike]] = {}
     for cp in checkpoints:
         by_chain.setdefault(str(cp.chain_id), []).append(cp)
@@ -586,7 +593,9 @@ def verify(
                 finish(state)
             if chain_id in done:
                 raise ValueError("rows must be ordered by chain id, then sequence")
-            state = _start_chain(str(chain_id), by_chain.get(chain_id, []), trust)
+            state = _start_chain(
+                str(chain_id), by_chain.get(chain_id, []), trust, archived.get(str(chain_id), 0)
+            )
         if state.problem is None:
             try:
                 _step(state, row)
@@ -597,12 +606,15 @@ def verify(
         finish(state)
     # Chains that have checkpoints but no row left.
     for chain_id in sorted(set(by_chain) - done):
-        finish(_start_chain(chain_id, by_chain[chain_id], trust))
+        finish(_start_chain(chain_id, by_chain[chain_id], trust, archived.get(chain_id, 0)))
     return VerifyReport(tuple(summaries), tuple(problems), tuple(warnings))
 
 
 def _start_chain(
-    chain_id: str, checkpoints: Sequence[CheckpointLike], trust: CheckpointTrust
+    chain_id: str,
+    checkpoints: Sequence[CheckpointLike],
+    trust: CheckpointTrust,
+    archived_through: int = 0,
 ) -> _ChainState:
     valid: list[CheckpointLike] = []
     bad: _Bad | None = None
@@ -617,6 +629,24 @@ def _start_chain(
     finals = [cp.seq for cp in valid if cp.final]
     state = _ChainState(chain_id, valid, bad, min(finals) if finals else None)
     state.digest = genesis(chain_id)
+    if archived_through > 0:
+        anchor = [cp for cp in valid if cp.seq == archived_through]
+        if not anchor:
+            state.problem = _Bad(
+                archived_through,
+                "ARCHIVE_UNANCHORED",
+                f"rows 1..{archived_through} are said to be archived, but no valid signed "
+                "checkpoint names the head there",
+            )
+            return state
+        # Verification resumes after the archive, from the signed head.
+        state.digest = bytes.fromhex(anchor[0].head_hash)
+        state.expected = archived_through + 1
+        # The anchor stays first (it is the chain's last signed point so far) but is used.
+        state.checkpoints = [cp for cp in valid if cp.seq >= archived_through]
+        state.next_cp = 1
+        if bad is not None and bad.seq <= archived_through:
+            state.bad_checkpoint = None  # judged with the archive that holds those rows
     return state
 
 

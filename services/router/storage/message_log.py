@@ -103,8 +103,24 @@ class LogCheckpointRow(Base):
     signer_cert_pem: Mapped[str] = mapped_column(Text)
 
 
+class LogArchiveRow(Base):
+    """A prefix of a chain moved to an archive file: rows 1..through_seq (or from the previous
+    archive of the chain), cut at a signed checkpoint whose head is `head_hash`."""
+
+    __tablename__ = "log_archive"
+
+    chain_id: Mapped[str] = mapped_column(String(MAX_CHAIN_ID), primary_key=True)
+    through_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    from_seq: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    archived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 _LOG = MessageLogRow.__table__
 _CHECKPOINT = LogCheckpointRow.__table__
+_ARCHIVE = LogArchiveRow.__table__
 
 
 _INSERT = sa.insert(_LOG)  # built once: this runs for every batch
@@ -399,6 +415,13 @@ def verify_database(
         checkpoints = session.execute(
             sa.select(_CHECKPOINT).order_by(_CHECKPOINT.c.chain_id, _CHECKPOINT.c.seq)
         ).all()
+        archived: dict[str, int] = {}
+        for chain_id, through in session.execute(
+            sa.select(_ARCHIVE.c.chain_id, sa.func.max(_ARCHIVE.c.through_seq)).group_by(
+                _ARCHIVE.c.chain_id
+            )
+        ):
+            archived[chain_id] = int(through)
     ordered = sa.select(_LOG).order_by(_LOG.c.chain_id, _LOG.c.seq).limit(page_size)
 
     def page(after: tuple[str, int] | None) -> Sequence[RowLike]:
@@ -408,7 +431,161 @@ def verify_database(
         with db.unit_of_work(write=False) as session:
             return session.execute(stmt).all()  # type: ignore[return-value]
 
-    return verify(iter_chain_rows(page), checkpoints, trust)  # type: ignore[arg-type]
+    return verify(iter_chain_rows(page), checkpoints, trust, archived)  # type: ignore[arg-type]
+
+
+# --- retention: the archive step ---------------------------------------------------------------
+
+
+_ROW_COLUMNS = tuple(c.name for c in _LOG.columns)
+_CP_COLUMNS = tuple(c.name for c in _CHECKPOINT.columns)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime):
+        return _as_utc_iso(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _as_utc_iso(value: datetime) -> str:
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class ArchivedChain:
+    chain_id: str
+    from_seq: int
+    through_seq: int
+    rows: int
+
+
+def archive_log(db: Database, *, before: datetime, out: Path) -> list[ArchivedChain]:
+    """Move every chain's rows older than `before` to the JSON-lines file `out`, up to the last
+    signed checkpoint among them, so that what stays verifies from that checkpoint's head.
+
+    The file (rows and the checkpoints they need, one JSON object per line) is written and
+    flushed to disk before anything is deleted; then, in one transaction per chain, the archive
+    is recorded in `log_archive` and the rows are deleted. Verify a file with `verify_archive`.
+    """
+    import hashlib
+    import json
+    import os
+
+    plans: list[tuple[str, int, int, str]] = []
+    with db.unit_of_work(write=False) as session:
+        done = dict(
+            session.execute(
+                sa.select(_ARCHIVE.c.chain_id, sa.func.max(_ARCHIVE.c.through_seq)).group_by(
+                    _ARCHIVE.c.chain_id
+                )
+            ).all()
+        )
+        for chain_id, last_old in session.execute(
+            sa.select(_LOG.c.chain_id, sa.func.max(_LOG.c.seq))
+            .where(_LOG.c.occurred_at < before)
+            .group_by(_LOG.c.chain_id)
+        ):
+            anchor = session.execute(
+                sa.select(_CHECKPOINT.c.seq, _CHECKPOINT.c.head_hash)
+                .where(_CHECKPOINT.c.chain_id == chain_id, _CHECKPOINT.c.seq <= last_old)
+                .order_by(_CHECKPOINT.c.seq.desc())
+                .limit(1)
+            ).first()
+            start = int(done.get(chain_id, 0)) + 1
+            if anchor is not None and anchor.seq >= start:
+                plans.append((chain_id, start, int(anchor.seq), anchor.head_hash))
+    if not plans:
+        return []
+    digest = hashlib.sha256()
+    with open(out, "x", encoding="ascii") as file:  # never overwrite an archive
+        for chain_id, start, through, head in plans:
+            with db.unit_of_work(write=False) as session:
+                lines = [
+                    {"chain": {"chain_id": chain_id, "from_seq": start, "through_seq": through,
+                               "head_hash": head, "previous_head": None}},
+                ]  # fmt: skip
+                if start > 1:
+                    prev = session.execute(
+                        sa.select(_ARCHIVE.c.head_hash).where(
+                            _ARCHIVE.c.chain_id == chain_id, _ARCHIVE.c.through_seq == start - 1
+                        )
+                    ).scalar_one()
+                    lines[0]["chain"]["previous_head"] = prev
+                for cp in session.execute(
+                    sa.select(_CHECKPOINT).where(
+                        _CHECKPOINT.c.chain_id == chain_id,
+                        _CHECKPOINT.c.seq >= start - 1,
+                        _CHECKPOINT.c.seq <= through,
+                    )
+                ):
+                    lines.append(
+                        {"checkpoint": {k: _jsonable(getattr(cp, k)) for k in _CP_COLUMNS}}
+                    )
+                for row in session.execute(
+                    sa.select(_LOG)
+                    .where(_LOG.c.chain_id == chain_id, _LOG.c.seq >= start, _LOG.c.seq <= through)
+                    .order_by(_LOG.c.seq)
+                ):
+                    lines.append({"row": {k: _jsonable(getattr(row, k)) for k in _ROW_COLUMNS}})
+            for line in lines:
+                text = json.dumps(line, sort_keys=True, ensure_ascii=True) + "\n"
+                digest.update(text.encode("ascii"))
+                file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    result = []
+    for chain_id, start, through, head in plans:
+        with db.unit_of_work(write=True) as session:
+            session.execute(
+                sa.insert(_ARCHIVE).values(
+                    chain_id=chain_id,
+                    through_seq=through,
+                    from_seq=start,
+                    head_hash=head,
+                    file_name=out.name,
+                    file_sha256=digest.hexdigest(),
+                    archived_at=datetime.now(UTC),
+                )
+            )
+            deleted = session.execute(
+                sa.delete(_LOG).where(
+                    _LOG.c.chain_id == chain_id, _LOG.c.seq >= start, _LOG.c.seq <= through
+                )
+            ).rowcount
+        result.append(ArchivedChain(chain_id, start, through, int(deleted or 0)))
+    logger.info("archived %d chain prefix(es) to %s", len(result), out.name)
+    return result
+
+
+def verify_archive(path: Path, ca_pem: bytes) -> VerifyReport:
+    """Verify an archive file: each chain prefix it holds, from genesis or from the head of the
+    chain's previous archive, against the signed checkpoints it carries."""
+    import json
+    from types import SimpleNamespace
+
+    rows: list[SimpleNamespace] = []
+    checkpoints: list[SimpleNamespace] = []
+    archived: dict[str, int] = {}
+    for line in path.read_text(encoding="ascii").splitlines():
+        item = json.loads(line)
+        if "chain" in item:
+            chain = item["chain"]
+            if chain["from_seq"] > 1:  # resumes from the signed head the file also carries
+                archived[chain["chain_id"]] = chain["from_seq"] - 1
+        elif "checkpoint" in item:
+            cp = dict(item["checkpoint"])
+            cp["signed_at"] = datetime.fromisoformat(cp["signed_at"])
+            cp["signature"] = bytes.fromhex(cp["signature"])
+            checkpoints.append(SimpleNamespace(**cp))
+        else:
+            row = dict(item["row"])
+            row["occurred_at"] = datetime.fromisoformat(row["occurred_at"])
+            rows.append(SimpleNamespace(**row))
+    rows.sort(key=lambda r: (r.chain_id, r.seq))
+    return verify(rows, checkpoints, CheckpointTrust(ca_pem), archived)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:

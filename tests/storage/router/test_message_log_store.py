@@ -728,3 +728,100 @@ def test_command_refuses_to_run_when_the_sqlite_file_is_missing(
         )
     assert exited.value.code == 2
     assert not (tmp_path / "absent.sqlite3").exists()
+
+
+# --- the archive step ---------------------------------------------------------------------------
+
+
+#: After every row the tests write (they are dated 31 December 2026).
+LATER = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
+
+
+def _wait_checkpoint(db: Database, chain_id: str, seq: int) -> None:
+    """The writer signs checkpoints between batches: wait (bounded) until `seq` is signed."""
+    deadline = time.monotonic() + 10
+    while (seq, False) not in _checkpoints(db, chain_id):
+        assert time.monotonic() < deadline, _checkpoints(db, chain_id)
+        time.sleep(0.01)
+
+
+def _archive_setup(new_writer, db: Database):  # noqa: ANN001, ANN202
+    """A chain of 12 rows with checkpoints every 5 rows (at 0, 5, 10), still running."""
+    writer = new_writer(checkpoint_every=5)
+    _log(writer, 12)
+    _wait_checkpoint(db, writer.chain_id, 10)
+    return writer
+
+
+def test_what_stays_verifies_when_a_prefix_is_archived(
+    db: Database, new_writer, ca_pem: bytes, tmp_path
+) -> None:
+    from router.storage.message_log import archive_log, verify_archive
+
+    writer = _archive_setup(new_writer, db)
+    future = LATER
+    done = archive_log(db, before=future, out=tmp_path / "a1.jsonl")
+    # Cut at the last signed checkpoint among the old rows (seq 10), not at seq 12.
+    assert [(c.from_seq, c.through_seq, c.rows) for c in done] == [(1, 10, 10)]
+    assert [r.seq for r in _rows(db, writer.chain_id)] == [11, 12]
+    report = verify_database(db, ca_pem)
+    assert report.intact, report.render()
+    archived = verify_archive(tmp_path / "a1.jsonl", ca_pem)
+    assert archived.intact, archived.render()
+    # A second archive continues from the first one's head.
+    _log(writer, 4, start=12)  # seq 13..16, checkpoint at 15
+    _wait_checkpoint(db, writer.chain_id, 15)
+    done = archive_log(db, before=future, out=tmp_path / "a2.jsonl")
+    assert [(c.from_seq, c.through_seq) for c in done] == [(11, 15)]
+    assert verify_database(db, ca_pem).intact
+    assert verify_archive(tmp_path / "a2.jsonl", ca_pem).intact
+    writer.close()
+
+
+def test_deleting_after_an_archive_is_still_detected_when_rows_go_missing(
+    db: Database, new_writer, ca_pem: bytes, tmp_path
+) -> None:
+    from router.storage.message_log import archive_log
+
+    writer = _archive_setup(new_writer, db)  # running: archived through the checkpoint at 10
+    archive_log(db, before=LATER, out=tmp_path / "a.jsonl")
+    with db.engine.begin() as conn:
+        conn.execute(sa.delete(LOG).where(LOG.c.chain_id == writer.chain_id, LOG.c.seq == 11))
+    report = verify_database(db, ca_pem)
+    assert not report.intact
+    assert report.first_problem.kind == "SEQUENCE_GAP"
+
+
+def test_a_forged_archive_record_is_detected_when_no_checkpoint_anchors_it(
+    db: Database, new_writer, ca_pem: bytes
+) -> None:
+    writer = _archive_setup(new_writer, db)
+    writer.close()
+    # An attacker deletes rows 1..3 and claims they were archived (no checkpoint at seq 3).
+    with db.engine.begin() as conn:
+        conn.execute(sa.delete(LOG).where(LOG.c.chain_id == writer.chain_id, LOG.c.seq <= 3))
+        conn.execute(
+            sa.text(
+                "INSERT INTO log_archive (chain_id, through_seq, from_seq, head_hash, file_name,"
+                " file_sha256, archived_at) VALUES (:c, 3, 1, :h, 'x', :h, :t)"
+            ),
+            {"c": writer.chain_id, "h": "0" * 64, "t": dt.datetime.now(dt.UTC)},
+        )
+    report = verify_database(db, ca_pem)
+    assert not report.intact
+    assert report.first_problem.kind == "ARCHIVE_UNANCHORED"
+
+
+def test_an_edited_archive_file_is_detected_when_verified(
+    db: Database, new_writer, ca_pem: bytes, tmp_path
+) -> None:
+    from router.storage.message_log import archive_log, verify_archive
+
+    writer = _archive_setup(new_writer, db)
+    writer.close()
+    out = tmp_path / "a.jsonl"
+    archive_log(db, before=LATER, out=out)
+    out.write_text(out.read_text().replace('"legal_context": "', '"legal_context": "x', 1))
+    report = verify_archive(out, ca_pem)
+    assert not report.intact
+    assert report.first_problem.kind == "ROW_HASH_MISMATCH"
