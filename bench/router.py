@@ -67,7 +67,89 @@ def network(var_dir: Path, pki_dir: Path) -> Iterator[dict[str, ServiceProcess]]
         router.run_step("seed", "--registry-endpoint", target)
         stack.enter_context(router)
         _integrate(router, pki_dir, seeded_inszs())
-        yield {"registry": registry, "hop": hop, "router": router}
+        hub = ServiceProcess(
+            "router",
+            var_dir,
+            pki_dir,
+            label="hub",
+            ROUTER_NAME="cin",
+            DATABASE_URL=f"sqlite:///{var_dir / 'hub-cin.sqlite3'}",
+            TLS_CERT_FILE=str(pki_dir / "hub-cin.pem"),
+            TLS_KEY_FILE=str(pki_dir / "hub-cin.key"),
+            REGISTRY_ADDR=target,
+            UPSTREAM_ROUTER_ADDR=f"localhost:{router.port}",
+        )
+        stack.enter_context(hub)
+        _hub_network(router, hub, registry, pki_dir)
+        yield {"registry": registry, "hop": hop, "router": router, "hub": hub}
+
+
+def _hub_network(
+    router: ServiceProcess, hub: ServiceProcess, registry: ServiceProcess, pki_dir: Path
+) -> None:
+    """The register's contract also reached through a hub (`cbss-destination: cin`): the primary
+    knows the hub as provider `cin`, the hub knows the register as its member `nr`."""
+    from google.protobuf import descriptor_pb2
+
+    from cbss.registry.v1 import registry_pb2
+    from cbss.router.v1 import router_admin_pb2, router_admin_pb2_grpc
+    from router.seed import contract_files
+
+    files = descriptor_pb2.FileDescriptorSet(
+        file=[
+            descriptor_pb2.FileDescriptorProto.FromString(f)
+            for f in contract_files(registry_pb2.DESCRIPTOR)
+        ]
+    ).SerializeToString()
+    admin_tls = party_tls(pki_dir, "admin-ops")
+    service = "cbss.registry.v1.RegistryService"
+    with secure_channel(f"localhost:{router.port}", admin_tls) as channel:
+        admin = router_admin_pb2_grpc.RouterAdminServiceStub(channel)
+        admin.RegisterInstitution(
+            router_admin_pb2.RegisterInstitutionRequest(
+                institution=router_admin_pb2.Institution(id="cin", display_name="CIN")
+            ),
+            timeout=10,
+        )
+        admin.RegisterService(
+            router_admin_pb2.RegisterServiceRequest(
+                registration=router_admin_pb2.ServiceRegistration(
+                    service=service, provider="cin", endpoint=f"localhost:{hub.port}",
+                    via_router="cin",
+                ),
+                file_descriptor_set=files,
+            ),
+            timeout=10,
+        )  # fmt: skip
+    with secure_channel(f"localhost:{hub.port}", admin_tls) as channel:
+        admin = router_admin_pb2_grpc.RouterAdminServiceStub(channel)
+        for iid in ("onem", "nr"):
+            admin.RegisterInstitution(
+                router_admin_pb2.RegisterInstitutionRequest(
+                    institution=router_admin_pb2.Institution(id=iid, display_name=iid)
+                ),
+                timeout=10,
+            )
+        admin.RegisterService(
+            router_admin_pb2.RegisterServiceRequest(
+                registration=router_admin_pb2.ServiceRegistration(
+                    service=service, provider="nr", endpoint=f"localhost:{registry.port}"
+                ),
+                file_descriptor_set=files,
+            ),
+            timeout=10,
+        )
+        admin.GrantAuthorisation(  # the primary has checked ONEM's directory already
+            router_admin_pb2.GrantAuthorisationRequest(
+                authorisation=router_admin_pb2.Authorisation(
+                    deliberation="ISC/bench", requester="onem", service=service,
+                    method="GetPerson", legal_contexts=[LEGAL_CONTEXT],
+                    directory_check=router_admin_pb2.DIRECTORY_CHECK_NONE,
+                    valid_from={"year": 2020, "month": 1, "day": 1},
+                )
+            ),
+            timeout=10,
+        )  # fmt: skip
 
 
 def figures(
@@ -78,7 +160,14 @@ def figures(
     n, secs = args.concurrency, args.seconds
     registry, hop, router = procs["registry"], procs["hop"], procs["router"]
     direct = _get_person(inszs, routing_headers())
-    routed = _get_person(inszs, [(identity.LEGAL_CONTEXT_HEADER, LEGAL_CONTEXT)])
+    routed = _get_person(
+        inszs,
+        [(identity.LEGAL_CONTEXT_HEADER, LEGAL_CONTEXT), (identity.DESTINATION_HEADER, "nr")],
+    )
+    via_hub = _get_person(
+        inszs,
+        [(identity.LEGAL_CONTEXT_HEADER, LEGAL_CONTEXT), (identity.DESTINATION_HEADER, "cin")],
+    )
     onem = "institution-onem"
     return [
         ("registry GetPerson (direct)", lambda: measure(
@@ -93,6 +182,9 @@ def figures(
         ("via router, 1 in flight", lambda: measure(
             "via router, 1 in flight", router, pki_dir, onem, routed,
             concurrency=1, duration=secs, others=(registry,))),
+        ("via router + hub", lambda: measure(
+            "via router + hub", router, pki_dir, onem, via_hub,
+            concurrency=n, duration=secs, others=(procs["hub"], registry))),
         ("via router, open loop 500/s", lambda: measure(
             "via router, open loop 500/s", router, pki_dir, onem, routed,
             rate=500, duration=secs, others=(registry,))),
