@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 
 from runtime.client import party_tls, secure_channel
-from runtime.server import ServiceHost
+from runtime.server import Registration, ServiceHost
 
 
 def service_env(pki_dir: Path, cert_name: str, database_url: str, **extra: str) -> dict[str, str]:
@@ -54,3 +54,21 @@ def make_host(
     **kwargs: Any,
 ) -> ServiceHost:
     return create_server(settings_from_env(env), **kwargs)
+
+
+def holder_host(
+    pki_dir: Path,
+    cert_name: str,
+    folder: Path,
+    add: Callable[[object, object], None],
+    servicer: object,
+    service: str,
+) -> ServiceHost:
+    """An institution's own server for one service (a holder), on the shared runtime, with the
+    institution's certificate and a database of its own in `folder` (started by `running`)."""
+    from runtime.config import EnvReader, RuntimeSettings
+
+    env = EnvReader(service_env(pki_dir, cert_name, f"sqlite:///{folder / 'holder.sqlite3'}"))
+    settings = RuntimeSettings.read(env, service="holder", cert_name=cert_name)
+    env.finish()
+    return ServiceHost(settings=settings, registrations=[Registration(add, servicer, service)])

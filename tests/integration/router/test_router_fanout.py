@@ -8,13 +8,11 @@ import textwrap
 import pytest
 
 from cbss.router.v1 import directory_pb2, router_admin_pb2, router_admin_pb2_grpc
-from registry.config import Settings as RegistrySettings
 from registry.seed.population import FIXED_MAN
 from runtime.client import party_tls, secure_channel
-from runtime.server import Registration, ServiceHost
 from tests.integration.router.conftest import Network, date, integrate, routed
 from tests.support.protos import compiled
-from tests.support.servers import running, service_env
+from tests.support.servers import holder_host, running
 
 pytestmark = pytest.mark.integration
 
@@ -61,15 +59,13 @@ def mutualities(periods, network: Network, tmp_path_factory: pytest.TempPathFact
                 for _ in range(2):
                     yield pb2.Period(mutuality=self.name, insz=request.insz)
 
-        db = tmp_path_factory.mktemp(mut) / "p.sqlite3"
-        env = service_env(network.pki_dir, f"institution-{mut}", f"sqlite:///{db}")
-        hosts[mut] = ServiceHost(
-            settings=RegistrySettings.from_env(env).runtime,
-            registrations=[
-                Registration(
-                    grpc_mod.add_IncapacityPeriodServiceServicer_to_server, Periods(), SERVICE
-                )
-            ],
+        hosts[mut] = holder_host(
+            network.pki_dir,
+            f"institution-{mut}",
+            tmp_path_factory.mktemp(mut),
+            grpc_mod.add_IncapacityPeriodServiceServicer_to_server,
+            Periods(),
+            SERVICE,
         )
     with running(hosts["mut-100"]), running(hosts["mut-200"]):
         with network.channel("admin-ops") as channel:

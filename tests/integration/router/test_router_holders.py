@@ -7,13 +7,11 @@ import pytest
 
 from cbss.registry.v1 import registry_pb2_grpc
 from cbss.router.v1 import directory_pb2, router_admin_pb2, router_admin_pb2_grpc
-from registry.config import Settings as RegistrySettings
 from registry.seed.population import FIXED_BIS, FIXED_MAN, FIXED_WOMAN
 from runtime.client import failure
-from runtime.server import Registration, ServiceHost
 from tests.integration.router.conftest import REGISTRY, CountingHolder, Network, integrate, routed
 from tests.integration.router.test_router_routing import _get, _log_rows
-from tests.support.servers import running, service_env
+from tests.support.servers import holder_host, running
 
 pytestmark = pytest.mark.integration
 
@@ -24,18 +22,14 @@ def mutualities(network: Network, tmp_path_factory: pytest.TempPathFactory):
     certificate); ONEM has integrated three persons."""
     hosts = []
     for mut in ("mut-100", "mut-200"):
-        db = tmp_path_factory.mktemp(mut) / "h.sqlite3"
-        env = service_env(network.pki_dir, f"institution-{mut}", f"sqlite:///{db}")
         hosts.append(
-            ServiceHost(
-                settings=RegistrySettings.from_env(env).runtime,
-                registrations=[
-                    Registration(
-                        registry_pb2_grpc.add_RegistryServiceServicer_to_server,
-                        CountingHolder(network.seen),
-                        REGISTRY,
-                    )
-                ],
+            holder_host(
+                network.pki_dir,
+                f"institution-{mut}",
+                tmp_path_factory.mktemp(mut),
+                registry_pb2_grpc.add_RegistryServiceServicer_to_server,
+                CountingHolder(network.seen),
+                REGISTRY,
             )
         )
     with running(hosts[0]), running(hosts[1]):

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from google.protobuf import descriptor_pb2
 
 from cbss.router.v1 import directory_pb2, router_admin_pb2, router_admin_pb2_grpc
-from registry.config import Settings as RegistrySettings
 from registry.seed.population import FIXED_MAN, FIXED_WOMAN
 from router.config import Settings as RouterSettings
 from router.seed import contract_files
@@ -22,11 +21,10 @@ from router.server import create_server as create_router
 from runtime.client import failure
 from runtime.db import Database
 from runtime.identity import current_caller
-from runtime.server import Registration, ServiceHost
 from tests.integration.router.conftest import Network, date, integrate, routed
 from tests.support.databases import fresh_database_url
 from tests.support.protos import compiled
-from tests.support.servers import channel_as, running, service_env
+from tests.support.servers import channel_as, holder_host, running, service_env
 
 pytestmark = pytest.mark.integration
 
@@ -97,15 +95,13 @@ def hub_network(contract, network: Network, tmp_path_factory: pytest.TempPathFac
                     seen.append((self.name, current_caller().uri))
                 return pb2.GetInsurabilityResponse(mutuality=self.name, insz=request.insz)
 
-        db = tmp_path_factory.mktemp(mut) / "m.sqlite3"
-        env = service_env(network.pki_dir, f"institution-{mut}", f"sqlite:///{db}")
-        members[mut] = ServiceHost(
-            settings=RegistrySettings.from_env(env).runtime,
-            registrations=[
-                Registration(
-                    grpc_mod.add_InsurabilityServiceServicer_to_server, Insurability(), SERVICE
-                )
-            ],
+        members[mut] = holder_host(
+            network.pki_dir,
+            f"institution-{mut}",
+            tmp_path_factory.mktemp(mut),
+            grpc_mod.add_InsurabilityServiceServicer_to_server,
+            Insurability(),
+            SERVICE,
         )
     with (
         fresh_database_url(tmp_path_factory.mktemp("hub"), "hub") as hub_db,

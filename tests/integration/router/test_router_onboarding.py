@@ -12,14 +12,12 @@ import grpc
 import pytest
 
 from cbss.router.v1 import directory_pb2, router_admin_pb2, router_admin_pb2_grpc
-from registry.config import Settings as RegistrySettings
 from registry.seed.population import FIXED_MAN, FIXED_WOMAN, FIXED_WOMAN_2006
 from runtime import pki
 from runtime.client import failure
-from runtime.server import Registration, ServiceHost
 from tests.integration.router.conftest import Network, date, integrate, routed
 from tests.support.protos import compiled
-from tests.support.servers import running, service_env
+from tests.support.servers import holder_host, running
 
 pytestmark = pytest.mark.integration
 
@@ -79,13 +77,13 @@ def agency(housing, network: Network, tmp_path_factory: pytest.TempPathFactory):
         pki.load_or_create_ca(network.pki_dir),
         pki.Party("institution-vlaams-wonen", "institution/vlaams-wonen"),
     )
-    env = service_env(network.pki_dir, "institution-vlaams-wonen", f"sqlite:///{db}")
-    settings = RegistrySettings.from_env(env)
-    host = ServiceHost(
-        settings=settings.runtime,
-        registrations=[
-            Registration(grpc_mod.add_HousingAllowanceServiceServicer_to_server, Housing(), SERVICE)
-        ],
+    host = holder_host(
+        network.pki_dir,
+        "institution-vlaams-wonen",
+        db.parent,
+        grpc_mod.add_HousingAllowanceServiceServicer_to_server,
+        Housing(),
+        SERVICE,
     )
     with running(host):
         with network.channel("admin-ops") as channel:
