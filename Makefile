@@ -72,8 +72,11 @@ lint: $(GENERATED) ## buf lint on the contracts, ruff on the code
 bench: $(GENERATED) pki ## benchmarks: figures and ratios printed
 	$(PY) -m bench
 
-lock: ## refresh constraints.txt from the current install
-	$(PY) -m pip freeze --exclude-editable | grep -v '^carrefour' > constraints.txt
+lock: ## refresh constraints.txt: a fresh install of pyproject.toml's pins, frozen
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install -q -c constraints.txt '.[dev]'
+	.lockvenv/bin/pip freeze --exclude-editable | grep -v '^carrefour' > constraints.txt
+	rm -rf .lockvenv
 
 clean: ## remove generated code, the venv and var/ (databases, PKI, logs)
 	rm -rf $(GEN) $(VENV) var
