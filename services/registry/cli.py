@@ -22,25 +22,23 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-import grpc
 from google.protobuf import field_mask_pb2, json_format
 from google.protobuf.message import Message
 from google.type import date_pb2
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
 from cbss.common.v1 import types_pb2
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
-from runtime.client import DEFAULT_TIMEOUT_SECONDS, failure, party_tls, secure_channel
+from runtime.cli import err, fail, invoke, out, party_files
+from runtime.client import secure_channel
 from runtime.clock import SystemClock
 from runtime.identifiers import IdentifierError, normalize_insz, parse_insz
 from runtime.identity import (
@@ -61,14 +59,6 @@ _SEX = {
     "unknown": types_pb2.SEX_UNKNOWN,
 }
 
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(code: str, reason: str, message: str) -> NoReturn:
-    err.print(f"{code} {reason}: {message}", markup=False, highlight=False)
-    sys.exit(1)
-
 
 @dataclass(frozen=True)
 class Client:
@@ -83,24 +73,12 @@ class Client:
     router: str = "localhost:50052"
 
     def call(self, method: str, request: Message, *, routed: bool = False) -> Any:
-        files = party_tls(self.pki, self.party)
-        for path in (files.cert, files.key, files.ca):
-            if not path.is_file():
-                _fail("INVALID_ARGUMENT", "NO_SUCH_PARTY", f"{path} not found (make pki?)")
+        files = party_files(self.pki, self.party)
         metadata = self._routing() if routed else ()
         via_router = routed and not self._is_router()
         target = self.router if via_router else self.target
         stub = registry_pb2_grpc.RegistryServiceStub(secure_channel(target, files))
-        try:
-            response, call = getattr(stub, method).with_call(
-                request, timeout=DEFAULT_TIMEOUT_SECONDS, metadata=metadata
-            )
-        except grpc.RpcError as exc:
-            self._ticket(exc)
-            info = failure(exc)
-            _fail(info.code.name, info.reason or "-", info.message)
-        self._ticket(call)
-        return response
+        return invoke(getattr(stub, method), request, metadata=metadata, seen=self._ticket)
 
     def _is_router(self) -> bool:
         return self.party.startswith(("router", "hub-"))
@@ -117,9 +95,9 @@ class Client:
             try:
                 requester = parse_spiffe_uri(f"spiffe://{TRUST_DOMAIN}/{self.requester}")
             except IdentityError as exc:
-                _fail("INVALID_ARGUMENT", "INVALID_REQUESTER", f"--requester: {exc}")
+                fail("INVALID_ARGUMENT", "INVALID_REQUESTER", f"--requester: {exc}")
             if requester.kind in (PartyKind.GATEWAY, PartyKind.ROUTER):
-                _fail("INVALID_ARGUMENT", "INVALID_REQUESTER", "--requester: not a requester")
+                fail("INVALID_ARGUMENT", "INVALID_REQUESTER", "--requester: not a requester")
             headers += [
                 (REQUESTER_HEADER, requester.uri),
                 (TICKET_HEADER, str(uuid.uuid4())),
@@ -142,7 +120,7 @@ def _insz(text: str) -> str:
     try:
         return normalize_insz(text)
     except IdentifierError as exc:
-        _fail("INVALID_ARGUMENT", exc.reason, exc.description)
+        fail("INVALID_ARGUMENT", exc.reason, exc.description)
 
 
 def _date(text: str | None, option: str) -> date_pb2.Date | None:
@@ -151,7 +129,7 @@ def _date(text: str | None, option: str) -> date_pb2.Date | None:
         return None
     match = _DATE.fullmatch(text)
     if not match:
-        _fail("INVALID_ARGUMENT", "INVALID_DATE", f"{option}: expected YYYY-MM-DD, YYYY-MM or YYYY")
+        fail("INVALID_ARGUMENT", "INVALID_DATE", f"{option}: expected YYYY-MM-DD, YYYY-MM or YYYY")
     year, month, day = (int(g) if g else 0 for g in match.groups())
     return date_pb2.Date(year=year, month=month, day=day)
 

@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.type import date_pb2
-from rich.console import Console
 from rich.table import Table
 
 from cbss.common.v1 import types_pb2
@@ -39,16 +36,8 @@ from cbss.router.v1 import (
     router_admin_pb2,
     router_admin_pb2_grpc,
 )
-from runtime.client import DEFAULT_TIMEOUT_SECONDS, failure, party_tls, secure_channel
-
-# Not a terminal (a pipe, a test): wide enough that tables are never cut.
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-
-
-def _fail(code: str, reason: str, message: str) -> NoReturn:
-    err.print(f"{code} {reason}: {message}", markup=False, highlight=False)
-    sys.exit(1)
+from runtime.cli import fail, invoke, out, party_files
+from runtime.client import secure_channel
 
 
 @dataclass(frozen=True)
@@ -59,18 +48,9 @@ class Client:
     as_json: bool
 
     def call(self, stub_class: Any, method: str, request: Message) -> Any:
-        files = party_tls(self.pki, self.party)
-        for path in (files.cert, files.key, files.ca):
-            if not path.is_file():
-                _fail("INVALID_ARGUMENT", "NO_SUCH_PARTY", f"{path} not found (make pki?)")
+        files = party_files(self.pki, self.party)
         with secure_channel(self.target, files) as channel:
-            try:
-                return getattr(stub_class(channel), method)(
-                    request, timeout=DEFAULT_TIMEOUT_SECONDS
-                )
-            except grpc.RpcError as exc:
-                info = failure(exc)
-                _fail(info.code.name, info.reason or "-", info.message)
+            return invoke(getattr(stub_class(channel), method), request)
 
     def admin(self, method: str, request: Message) -> Any:
         return self.call(router_admin_pb2_grpc.RouterAdminServiceStub, method, request)
@@ -95,14 +75,14 @@ def _date(text: str | None, option: str) -> date_pb2.Date | None:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        _fail("INVALID_ARGUMENT", "INVALID_DATE", f"{option}: expected YYYY-MM-DD")
+        fail("INVALID_ARGUMENT", "INVALID_DATE", f"{option}: expected YYYY-MM-DD")
     return date_pb2.Date(year=day.year, month=day.month, day=day.day)
 
 
 def _capacity(text: str) -> directory_pb2.Capacity:
     sector, _, code = text.partition("/")
     if not (sector.isdigit() and code.isdigit()):
-        _fail("INVALID_ARGUMENT", "INVALID_CAPACITY", f"{text}: expected <sector>/<code>")
+        fail("INVALID_ARGUMENT", "INVALID_CAPACITY", f"{text}: expected <sector>/<code>")
     return directory_pb2.Capacity(sector=int(sector), code=int(code))
 
 
