@@ -34,6 +34,8 @@ from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from runtime.errors import ConflictError
+
 logger = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
@@ -45,6 +47,21 @@ NAMING_CONVENTION = {
 }
 
 _WRITE = "carrefour_write"
+# PostgreSQL's serialization failure and deadlock: the transaction lost a race.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+@contextmanager
+def _conflicts_as_retryable() -> Iterator[None]:
+    """A lost race (unique key, serialization failure, deadlock) becomes ConflictError."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        raise ConflictError() from exc
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+            raise ConflictError() from exc
+        raise
 
 
 def metadata() -> sa.MetaData:
@@ -88,14 +105,14 @@ class Database:
         """A transaction for one operation: committed when the block ends, rolled back on error.
 
         Repositories receive the session and never commit; only the unit of work does, so an
-        operation is written whole or not at all.
+        operation is written whole or not at all. A lost race raises runtime.errors.ConflictError.
         """
         gate = self._gates[0 if write else 1]
         if gate is not None:
             gate.acquire()
         session = (self._write if write else self._read)()
         try:
-            with session.begin():
+            with _conflicts_as_retryable(), session.begin():
                 yield session
         finally:
             session.close()
@@ -128,7 +145,10 @@ class Database:
         if gate is not None:
             gate.acquire()
         try:
-            with self.engine.execution_options(**{_WRITE: True}).begin() as conn:
+            with (
+                _conflicts_as_retryable(),
+                self.engine.execution_options(**{_WRITE: True}).begin() as conn,
+            ):
                 yield conn
         finally:
             if gate is not None:

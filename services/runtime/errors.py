@@ -37,6 +37,15 @@ class PreconditionViolation:
     description: str
 
 
+class ConflictError(Exception):
+    """A concurrent transaction won (a unique key written first, a serialization failure or a
+    deadlock): nothing of this unit of work was written, and the operation may be retried.
+
+    Raised by runtime.db's units of work, caught by service layers (which retry or answer as the
+    winner did); never sent to a caller as such.
+    """
+
+
 class ServiceError(Exception):
     """Base of every error a service reports to its caller on purpose."""
 

@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Protocol
 
 from runtime.clock import Clock
-from runtime.errors import FieldViolation, InvalidArgument, NotFound, idempotency_key_reused
+from runtime.errors import (
+    ConflictError,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    idempotency_key_reused,
+)
 from runtime.identity import Caller
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$", re.ASCII)
@@ -42,10 +48,6 @@ class NoteRepository(Protocol):
 
 class NotesUnit(Protocol):
     notes: NoteRepository
-
-
-class ConflictError(Exception):
-    """Raised by storage when a concurrent transaction wrote the same key first."""
 
 
 UnitFactory = Callable[[], AbstractContextManager[NotesUnit]]

@@ -9,7 +9,7 @@ from datetime import UTC
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from echo.service.notes import ConflictError, Note
+from echo.service.notes import Note
 from echo.storage.models import NoteRow
 from runtime.db import Database
 
@@ -55,14 +55,11 @@ class SqlNotesUnit:
 
 
 def unit_factory(db: Database, *, write: bool = True):  # noqa: ANN201 - a UnitFactory
-    """A factory of units of work; IntegrityError on commit becomes the service's ConflictError."""
+    """A factory of units of work (a lost race raises runtime.errors.ConflictError)."""
 
     @contextmanager
     def unit() -> Iterator[SqlNotesUnit]:
-        try:
-            with db.unit_of_work(write=write) as session:
-                yield SqlNotesUnit(session)
-        except sa.exc.IntegrityError as exc:
-            raise ConflictError() from exc
+        with db.unit_of_work(write=write) as session:
+            yield SqlNotesUnit(session)
 
     return unit

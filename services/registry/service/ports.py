@@ -22,10 +22,7 @@ from registry.service.model import (
     PersonSummary,
 )
 from registry.service.tokens import Position, SearchFilters
-
-
-class ConflictError(Exception):
-    """Raised by storage when a concurrent transaction wrote the same key first."""
+from runtime.errors import ConflictError  # noqa: F401 - storage's lost race, re-exported
 
 
 @dataclass(frozen=True)

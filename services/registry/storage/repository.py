@@ -2,7 +2,7 @@
 
 Repositories run SQLAlchemy Core statements on the unit of work's session, so every statement
 reaches the database when it is called (no deferred flush): a unique-key race shows up where it
-happens and turns into the service's `ConflictError`. They never commit.
+happens and is raised as runtime.errors.ConflictError by the unit of work. They never commit.
 
 Locks: `persons.lock()` is `SELECT … FOR UPDATE` of the person's row, `events.lock()` of the
 counter row, and `events.next_sequence()` is `UPDATE mutation_counter SET value = value + 1
@@ -35,7 +35,7 @@ from registry.service.model import (
     values_to_json,
 )
 from registry.service.names import normalise_first_names, normalise_name
-from registry.service.ports import ConflictError, IdempotencyRecord, SearchHit
+from registry.service.ports import IdempotencyRecord, SearchHit
 from registry.service.tokens import Position, SearchFilters
 from registry.storage.models import (
     AddressRow,
@@ -52,10 +52,8 @@ _event = MutationEventRow.__table__
 _counter = MutationCounterRow.__table__
 _idempotency = IdempotencyKeyRow.__table__
 
+
 #: PostgreSQL errors that mean "another transaction got in the way; run it again".
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-
-
 def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
@@ -475,10 +473,6 @@ class SqlRegistryUnit:
         self.idempotency = SqlIdempotencyRepository(session)
 
 
-def _retryable(exc: sa.exc.DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
-
-
 def mutation_version(db: Database):  # noqa: ANN201 - a Callable[[], int]
     """Reads the mutation counter on a plain pooled statement (once per GetPerson)."""
 
@@ -497,19 +491,12 @@ def mutation_version(db: Database):  # noqa: ANN201 - a Callable[[], int]
 
 
 def unit_factory(db: Database, *, write: bool = True):  # noqa: ANN201 - a UnitFactory
-    """Units of work over the database; a lost race becomes the service's ConflictError."""
+    """Units of work over the database (a lost race raises runtime.errors.ConflictError)."""
 
     @contextmanager
     def unit() -> Iterator[SqlRegistryUnit]:
-        try:
-            # Reads run on a Core connection (every repository here uses Core statements).
-            with db.unit_of_work() if write else db.read() as session:
-                yield SqlRegistryUnit(session)  # type: ignore[arg-type]
-        except sa.exc.IntegrityError as exc:
-            raise ConflictError() from exc
-        except sa.exc.DBAPIError as exc:
-            if _retryable(exc):
-                raise ConflictError() from exc
-            raise
+        # Reads run on a Core connection (every repository here uses Core statements).
+        with db.unit_of_work() if write else db.read() as session:
+            yield SqlRegistryUnit(session)  # type: ignore[arg-type]
 
     return unit
