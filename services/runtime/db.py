@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -95,6 +96,7 @@ class Database:
                 connect_args={"connect_timeout": 5},
             )
         self._gates = (threading.RLock(), threading.RLock()) if self.is_sqlite else (None, None)
+        self._reader: tuple[Any, Any] | None = None  # SQLite: raw_read's own connection
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
@@ -154,6 +156,66 @@ class Database:
             if gate is not None:
                 gate.release()
 
+    def prepare(self, statement: sa.Executable) -> Prepared:
+        """`statement` rendered once for this database's driver (see Prepared)."""
+        return Prepared(self.engine.dialect, statement)
+
+    @contextmanager
+    def raw_read(self) -> Iterator[Any]:
+        """A driver cursor for Prepared statements on the hottest read paths (not reentrant).
+
+        Each statement is its own snapshot. On SQLite, where readers of this process take
+        turns at the gate anyway, it is the one cursor of a connection kept for these reads (in
+        autocommit), so a read costs no pool checkout; on PostgreSQL a pooled connection, whose
+        transaction is rolled back when it returns to the pool.
+        """
+        gate = self._gates[1]
+        if gate is None:
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+            finally:
+                raw.close()
+            return
+        with gate:
+            if self._reader is None:
+                connection = self.engine.raw_connection()
+                connection.detach()  # this connection stays out of the pool, for raw reads
+                self._reader = (connection, connection.cursor())
+            yield self._reader[1]
+
+    @contextmanager
+    def raw_write(self) -> Iterator[Any]:
+        """A driver cursor in one write transaction (BEGIN IMMEDIATE on SQLite), committed
+        when the block ends and rolled back on error: for Prepared appends on the hottest
+        write path (the router's message log)."""
+        gate = self._gates[0]
+        if gate is not None:
+            gate.acquire()
+        try:
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                try:
+                    if self.is_sqlite:
+                        cursor.execute("BEGIN IMMEDIATE")
+                    yield cursor
+                    raw.commit()
+                except BaseException:
+                    raw.rollback()
+                    raise
+                finally:
+                    cursor.close()
+            finally:
+                raw.close()
+        finally:
+            if gate is not None:
+                gate.release()
+
     def ping(self) -> bool:
         """True when the database answers now (used by the health check)."""
         try:
@@ -181,7 +243,57 @@ class Database:
             command.upgrade(config, "head")
 
     def dispose(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            reader[0].close()
         self.engine.dispose()
+
+
+class Prepared:
+    """A Core statement rendered once for one driver, run on a driver cursor.
+
+    Measured on the router (one directory read and one log append per routed message): the
+    execution machinery of `Connection.execute` — connection checkout events, BEGIN/COMMIT
+    bookkeeping, parameter and result processing — cost several times what SQLite takes to
+    answer. A Prepared statement keeps the SQL text and each parameter's type conversion
+    (SQLAlchemy's bind processors, so dates and times are stored exactly as Core stores them)
+    and hands plain tuples to the driver. Results come back as the driver returns them, so it
+    is meant for statements whose result columns need no conversion (strings and integers);
+    `expanding` IN lists are not supported (render one statement per list length instead).
+    """
+
+    def __init__(self, dialect: sa.Dialect, statement: sa.Executable) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if any(b.expanding for b in compiled.binds.values()):
+            raise ValueError("a Prepared statement cannot have an expanding IN list")
+        self.sql = compiled.string
+        self._compiled = compiled
+        self._order: list[str] | None = (
+            list(compiled.positiontup or ()) if dialect.positional else None
+        )
+        self._convert = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.bind_processor(dialect)) is not None
+        }
+
+    def params(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """The driver's parameters for `values` (the statement's literals included)."""
+        merged = self._compiled.construct_params(values)
+        for name, convert in self._convert.items():
+            merged[name] = convert(merged[name])
+        if self._order is None:
+            return merged
+        return tuple(merged[name] for name in self._order)
+
+    def all(self, cursor: Any, **values: Any) -> list[tuple[Any, ...]]:
+        """Run it and return every row."""
+        cursor.execute(self.sql, self.params(values))
+        return cursor.fetchall()
+
+    def many(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
+        """Run it once per row of values (an INSERT of a batch)."""
+        cursor.executemany(self.sql, [self.params(row) for row in rows])
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -123,7 +123,7 @@ _CHECKPOINT = LogCheckpointRow.__table__
 _ARCHIVE = LogArchiveRow.__table__
 
 
-_INSERT = sa.insert(_LOG)  # built once: this runs for every batch
+_INSERT = sa.insert(_LOG)  # prepared once per writer: this runs for every batch
 
 
 class MessageLogError(RuntimeError):
@@ -167,6 +167,7 @@ class LogWriter:
         if checkpoint_every < 1 or checkpoint_interval <= 0 or max_batch < 1:
             raise ValueError("checkpoint_every, checkpoint_interval and max_batch must be > 0")
         self._db = db
+        self._insert = db.prepare(_INSERT)
         self._signer = CheckpointSigner(Path(cert_path).read_bytes(), Path(key_path).read_bytes())
         self._clock: Clock = clock or SystemClock()
         self._every = checkpoint_every
@@ -300,8 +301,8 @@ class LogWriter:
             if self._resync:
                 self._resync_head()
             rows, head = self._head.extend(e for p in batch for e in p.entries)
-            with self._db.write() as conn:
-                conn.execute(_INSERT, [row.as_dict() for row in rows])
+            with self._db.raw_write() as cursor:
+                self._insert.many(cursor, [row.as_dict() for row in rows])
         except Exception as exc:
             # The commit may have happened even so (a connection lost during COMMIT): look at
             # the database before the next batch instead of trusting the in-memory head.

@@ -45,13 +45,21 @@ _HOLDERS = sa.select(
     DirectoryEntryRow.start_date <= sa.bindparam("on"),
     sa.or_(DirectoryEntryRow.end_date.is_(None), DirectoryEntryRow.end_date >= sa.bindparam("on")),
 )
-_VERSION_SQL = "SELECT value FROM config_version WHERE id = 1"
 # Built once (building a select costs more Python time than the database takes to answer it).
 _HOLDINGS = sa.select(
     DirectoryEntryRow.insz, DirectoryEntryRow.sector, DirectoryEntryRow.code
 ).where(
     DirectoryEntryRow.institution == sa.bindparam("institution"),
     DirectoryEntryRow.insz.in_(sa.bindparam("inszs", expanding=True)),
+    DirectoryEntryRow.start_date <= sa.bindparam("on"),
+    sa.or_(DirectoryEntryRow.end_date.is_(None), DirectoryEntryRow.end_date >= sa.bindparam("on")),
+)
+
+
+# The same for one person (nearly every routed message): a Prepared statement, see holdings().
+_HOLDINGS_ONE = sa.select(DirectoryEntryRow.sector, DirectoryEntryRow.code).where(
+    DirectoryEntryRow.institution == sa.bindparam("institution"),
+    DirectoryEntryRow.insz == sa.bindparam("insz"),
     DirectoryEntryRow.start_date <= sa.bindparam("on"),
     sa.or_(DirectoryEntryRow.end_date.is_(None), DirectoryEntryRow.end_date >= sa.bindparam("on")),
 )
@@ -113,22 +121,17 @@ class SqlConfigSource:
         self._db = db
         self._lock = threading.Lock()
         self._snapshot = ConfigSnapshot(version=-1)
+        self._version = db.prepare(_VERSION)
 
     def cached(self) -> ConfigSnapshot:
         """The last snapshot read, without asking the database (may be one change behind)."""
         return self._snapshot if self._snapshot.version >= 0 else self.snapshot()
 
     def snapshot(self) -> ConfigSnapshot:
-        # Read on every call: a plain statement on a pooled driver connection, the cheapest
-        # round trip there is (this runs once per routed message).
-        raw = self._db.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(_VERSION_SQL)
-            (version,) = cursor.fetchone()
-            cursor.close()
-        finally:
-            raw.close()
+        # Read on every call (a change by another replica counts from the next message): a
+        # Prepared statement on a driver cursor, the cheapest round trip there is.
+        with self._db.raw_read() as cursor:
+            ((version,),) = self._version.all(cursor)
         current = self._snapshot
         if version == current.version:
             return current
@@ -164,10 +167,15 @@ class SqlDirectory:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._holdings_one = db.prepare(_HOLDINGS_ONE)
 
     def holdings(
         self, institution: str, inszs: Sequence[str], on: dt.date
     ) -> dict[str, set[Capacity]]:
+        if len(inszs) == 1:  # the hot path: one read on a driver cursor
+            with self._db.raw_read() as cursor:
+                rows = self._holdings_one.all(cursor, institution=institution, insz=inszs[0], on=on)
+            return {inszs[0]: {Capacity(s, c) for s, c in rows}} if rows else {}
         found: dict[str, set[Capacity]] = {}
         with self._db.read() as conn:
             for start in range(0, len(inszs), 500):

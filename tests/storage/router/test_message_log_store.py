@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -162,17 +163,45 @@ def _closed_chain(new_writer: Callable[..., LogWriter], n: int = 12, every: int 
     return writer.chain_id
 
 
+class _HookedCursor:
+    """A driver cursor that shows every statement to a hook before running it."""
+
+    def __init__(self, cursor: Any, hook: Callable[[str], None]) -> None:
+        self._cursor, self._hook = cursor, hook
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        self._hook(statement)
+        return self._cursor.execute(statement, *args)
+
+    def executemany(self, statement: str, *args: Any) -> Any:
+        self._hook(statement)
+        return self._cursor.executemany(statement, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
 @contextmanager
 def _on_insert(db: Database, hook: Callable[[str], None]) -> Iterator[None]:
-    """Fault injection: `hook(statement)` runs before every statement the engine sends."""
+    """Fault injection: `hook(statement)` runs before every statement sent to the database,
+    through the engine or on the driver cursors of `Database.raw_write` (the log's appends)."""
 
     def listener(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         hook(statement)
 
+    inner = db.raw_write
+
+    @contextmanager
+    def raw_write() -> Iterator[Any]:
+        with inner() as cursor:
+            yield _HookedCursor(cursor, hook)
+
     sa.event.listen(db.engine, "before_cursor_execute", listener)
+    db.raw_write = raw_write  # type: ignore[method-assign]
     try:
         yield
     finally:
+        del db.raw_write
         sa.event.remove(db.engine, "before_cursor_execute", listener)
 
 
@@ -422,19 +451,23 @@ def test_chain_resumes_from_the_database_when_a_commit_succeeded_but_reported_fa
     _log(writer, 1)
     armed = True
 
-    def commit_then_fail(conn: sa.Connection) -> None:
+    inner = db.raw_write
+
+    @contextmanager
+    def commit_then_fail() -> Iterator[Any]:
         nonlocal armed
-        if armed:
+        with inner() as cursor:
+            yield cursor
+        if armed:  # committed: the connection is lost before the driver says so
             armed = False
-            conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
             raise RuntimeError("connection lost after COMMIT")
 
-    sa.event.listen(db.engine, "commit", commit_then_fail)
+    db.raw_write = commit_then_fail  # type: ignore[method-assign]
     try:
         with pytest.raises(MessageLogError):
             writer.submit([_entry(1)]).result(timeout=30)
     finally:
-        sa.event.remove(db.engine, "commit", commit_then_fail)
+        del db.raw_write
     _log(writer, 1, start=2)
     writer.close()
     assert [r.seq for r in _rows(db, writer.chain_id)] == [1, 2, 3]
