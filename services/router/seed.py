@@ -17,7 +17,8 @@ Two roles, one program (`--role`, by default `hub` when UPSTREAM_ROUTER_ADDR is 
 Acts through the router's own administrative rules (AdminService), as the administrator
 `admin/seed`, so that every act is validated and written in the message log like any other.
 Contracts are registered from their published descriptors (an uploaded descriptor set), so the
-seed needs no running provider. Idempotent: does nothing once institutions exist.
+seed needs no running provider. Convergent: each run writes only what is missing or different
+(`_Seeder`), so a database seeded by an older seed, or on other ports, is brought up to date.
 
 The directory entries integrate persons that the registry's deterministic seed always creates
 (runtime.identifiers' worked examples), so the README's routed consultations work at once.
@@ -37,6 +38,7 @@ from router.service.descriptors import ServiceCatalog
 from router.service.model import (
     Authorisation,
     Capacity,
+    ConfigSnapshot,
     DeceasedPolicy,
     DirectoryCheck,
     DirectoryEntry,
@@ -187,37 +189,70 @@ def _authorisation(
     )
 
 
+class _Seeder:
+    """Writes what is missing or different, as `admin/seed`; leaves the rest alone.
+
+    An institution, or an authorisation with the same deliberation, requester, service and
+    method, that exists already is kept as it is (even suspended or revoked: an operator's act
+    wins over the seed). A provider is registered again when its endpoint changed (a moved
+    CARREFOUR_PORT_BASE): endpoints are this machine's wiring, not policy.
+    """
+
+    def __init__(self, admin: AdminService, snapshot: ConfigSnapshot) -> None:
+        self.admin, self.snapshot, self.acts = admin, snapshot, 0
+
+    def institution(self, institution: Institution) -> None:
+        if institution.id not in self.snapshot.institutions:
+            self.admin.register_institution(SEED_ADMIN, institution)
+            self.acts += 1
+
+    def provider(self, provider: ServiceProvider, files: list[bytes]) -> None:
+        for known in self.snapshot.providers.get(provider.service, []):
+            if known.provider == provider.provider and (known.endpoint, known.via_router) == (
+                provider.endpoint,
+                provider.via_router,
+            ):
+                return
+        self.admin.register_service(SEED_ADMIN, provider, files)
+        self.acts += 1
+
+    def grant(self, a: Authorisation) -> None:
+        for known in self.snapshot.authorisations.get(a.requester, []):
+            if (known.deliberation, known.service, known.method) == (
+                a.deliberation,
+                a.service,
+                a.method,
+            ):
+                return
+        self.admin.grant(SEED_ADMIN, a)
+        self.acts += 1
+
+
 def _seed_primary(
-    admin: AdminService, directory: SqlDirectory, registry_endpoint: str, hub_endpoint: str
+    seeder: _Seeder, directory: SqlDirectory, registry_endpoint: str, hub_endpoint: str
 ) -> str:
     from cbss.registry.v1 import registry_pb2
 
     for institution in INSTITUTIONS:
-        admin.register_institution(SEED_ADMIN, institution)
-    admin.register_service(
-        SEED_ADMIN,
+        seeder.institution(institution)
+    seeder.provider(
         ServiceProvider(REGISTRY_SERVICE, "nr", registry_endpoint, DeceasedPolicy.REFUSE),
         contract_files(registry_pb2.DESCRIPTOR),
     )
     for requester, ref, contexts, check, capacities, cap, method in AUTHORISATIONS:
-        admin.grant(
-            SEED_ADMIN,
+        seeder.grant(
             _authorisation(
                 requester, ref, REGISTRY_SERVICE, method, contexts, check, capacities, cap
-            ),
+            )
         )
+    added = 0
     for institution, insz, capacity, start in DIRECTORY:
-        directory.register([DirectoryEntry(insz, institution, capacity, start)])
-    summary = (
-        f"{len(INSTITUTIONS)} institutions, {len(AUTHORISATIONS)} authorisations, "
-        f"{len(DIRECTORY)} directory entries"
-    )
+        added += directory.register([DirectoryEntry(insz, institution, capacity, start)])[0]
     if not hub_endpoint:
-        return summary
+        return f"{seeder.acts} administrative acts, {added} directory entries added"
     from cbss.mutuality.v1 import mutuality_pb2
 
-    admin.register_service(
-        SEED_ADMIN,
+    seeder.provider(
         ServiceProvider(
             MUTUALITY_SERVICE,
             HUB,
@@ -228,8 +263,7 @@ def _seed_primary(
         contract_files(mutuality_pb2.DESCRIPTOR),
     )
     for requester, ref, method, capacities in MUTUALITY_AUTHORISATIONS:
-        admin.grant(
-            SEED_ADMIN,
+        seeder.grant(
             _authorisation(
                 requester,
                 ref,
@@ -239,12 +273,15 @@ def _seed_primary(
                 DirectoryCheck.REQUIRED,
                 capacities,
                 set(),
-            ),
+            )
         )
-    return summary + f"; the mutualities' network behind {HUB} at {hub_endpoint}"
+    return (
+        f"{seeder.acts} administrative acts, {added} directory entries added;"
+        f" the mutualities' network behind {HUB} at {hub_endpoint}"
+    )
 
 
-def _seed_hub(admin: AdminService, members: dict[str, str]) -> str:
+def _seed_hub(seeder: _Seeder, members: dict[str, str]) -> str:
     from cbss.mutuality.v1 import mutuality_pb2
 
     known = {i.id for i in HUB_INSTITUTIONS if i.hub == HUB}
@@ -252,11 +289,10 @@ def _seed_hub(admin: AdminService, members: dict[str, str]) -> str:
         if member not in known:
             raise ValueError(f"--member {member}: not a member of this hub ({', '.join(known)})")
     for institution in HUB_INSTITUTIONS:
-        admin.register_institution(SEED_ADMIN, institution)
+        seeder.institution(institution)
     files = contract_files(mutuality_pb2.DESCRIPTOR)
     for member, endpoint in members.items():
-        admin.register_service(
-            SEED_ADMIN,
+        seeder.provider(
             ServiceProvider(
                 MUTUALITY_SERVICE,
                 member,
@@ -266,8 +302,7 @@ def _seed_hub(admin: AdminService, members: dict[str, str]) -> str:
             files,
         )
     for requester, ref, method, _capacities in MUTUALITY_AUTHORISATIONS:
-        admin.grant(
-            SEED_ADMIN,
+        seeder.grant(
             _authorisation(
                 requester,
                 ref,
@@ -277,12 +312,9 @@ def _seed_hub(admin: AdminService, members: dict[str, str]) -> str:
                 DirectoryCheck.NONE,
                 set(),
                 set(),
-            ),
+            )
         )
-    return (
-        f"{len(HUB_INSTITUTIONS)} institutions, {len(members)} member providers, "
-        f"{len(MUTUALITY_AUTHORISATIONS)} authorisations"
-    )
+    return f"{seeder.acts} administrative acts ({len(members)} member providers)"
 
 
 def seed_router(
@@ -293,14 +325,11 @@ def seed_router(
     hub_endpoint: str = "",
     members: dict[str, str] | None = None,
 ) -> int:
-    """Seed this router's database for its role (`primary` or `hub`); see the module doc."""
+    """Bring this router's database to the demonstration network of its role (`primary` or
+    `hub`): convergent, see `_Seeder` and the module doc."""
     clock = SystemClock()
     db = Database(settings.runtime.database_url)
     db.migrate(MIGRATIONS)
-    if SqlConfigSource(db).snapshot().institutions:
-        logger.info("router %s already seeded", settings.name)
-        db.dispose()
-        return 0
     log = LogWriter(
         db,
         name=f"router-{settings.name}-seed",
@@ -322,11 +351,12 @@ def seed_router(
     admin = AdminService(
         SqlAdminStore(db, clock), NoReflection(), ServiceCatalog.from_files, record, clock.today
     )
+    seeder = _Seeder(admin, SqlConfigSource(db).snapshot())
     try:
         if role == "hub":
-            summary = _seed_hub(admin, members or {})
+            summary = _seed_hub(seeder, members or {})
         else:
-            summary = _seed_primary(admin, SqlDirectory(db), registry_endpoint, hub_endpoint)
+            summary = _seed_primary(seeder, SqlDirectory(db), registry_endpoint, hub_endpoint)
     finally:
         log.close()
         db.dispose()

@@ -318,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _on_signal)
+    # Also when started where SIGINT is ignored (a background job of a script): Ctrl-C or
+    # `kill -INT` always stops the mesh gracefully.
+    signal.signal(signal.SIGINT, _on_signal)
     try:
         for spec in specs:
             supervisor.prepare(spec)
