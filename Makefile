@@ -13,8 +13,12 @@ GEN := gen
 GENERATED := $(GEN)/.generated
 PKI_DIR := var/pki
 PKI := $(PKI_DIR)/.issued
-# Services that exist so far, in start order. Each is `python -m <name>` with its own database.
-SERVICES := echo registry router
+# The programs that exist so far (`python -m <name>`; CI migrates one database per program).
+SERVICES := echo registry router mutuality
+# What `make run` starts, in start order: each a program instance with its own port, database
+# and log (runtime.supervise's MESH): the mutualities' hub is the router program as `hub-cin`,
+# and each demonstration mutuality the `mutuality` program.
+MESH := echo registry router hub-cin mut-100 mut-200
 PYTEST_ARGS ?=
 
 print-services:
@@ -52,11 +56,11 @@ $(PKI): services/runtime/pki.py $(INSTALLED)
 	$(PY) -m runtime.pki init --dir $(PKI_DIR)
 	@touch $@
 
-migrate: $(GENERATED) ## bring every service's database to the latest migration
-	@for s in $(SERVICES); do $(PY) -m $$s migrate || exit 1; done
+migrate: $(GENERATED) pki ## bring every service's database to the latest migration
+	$(PY) -m runtime.supervise --migrate-only $(MESH)
 
 run: $(GENERATED) pki ## install, generate, and start the mesh on the embedded default (SQLite)
-	$(PY) -m runtime.supervise $(SERVICES)
+	$(PY) -m runtime.supervise $(MESH)
 
 test: $(GENERATED) pki ## install, generate, and run every test (SQLite unless DATABASE_URL says otherwise)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,7 +1,8 @@
 """Composition root of the registry service: settings, database, rules, servicer, server.
 
 `python -m registry` serves, `python -m registry migrate` only migrates, and
-`python -m registry seed [--count N] [--seed S]` loads the synthetic population (registry.seed).
+`python -m registry seed [--count N] [--seed S]` loads the synthetic population (registry.seed),
+`python -m registry export-population --out FILE` writes its living persons' numbers.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         Settings.from_env,
         create_server,
         MIGRATIONS,
-        {"seed": lambda settings, args: seed.run(settings.runtime.database_url, args)},
+        {
+            "seed": lambda settings, args: seed.run(settings.runtime.database_url, args),
+            "export-population": lambda settings, args: seed.export_population(
+                settings.runtime.database_url, args
+            ),
+        },
         argv,
     )

@@ -1,12 +1,27 @@
 """`python -m router seed`: the demonstration network `make run` starts with.
 
+Two roles, one program (`--role`, by default `hub` when UPSTREAM_ROUTER_ADDR is set, else
+`primary`):
+
+- **primary** (the CBSS, `router/cbss`): the institutions, the National Register's service and
+  the authorisations to consult it, directory entries; with `--hub-endpoint`, also the
+  mutualities' network: the mutuality contract served by provider `cin` through its hub
+  (`via_router`), chosen by the directory (holder capacity 11/1), and ONEM's authorisation to
+  ask it (directory check REQUIRED: ONEM must hold the person as unemployed or job seeker).
+- **hub** (the mutualities' college, `router/cin`): the member mutualities (`--member
+  mut-100=localhost:50054`, repeatable) as providers of the mutuality contract with holder
+  capacity 11/1, the institutions that may call through the primary, and their authorisations
+  with directory check NONE (the primary has checked the requester's directory; the hub picks
+  the member by its own directory, which the members fill: `python -m mutuality integrate`).
+
 Acts through the router's own administrative rules (AdminService), as the administrator
-`admin/seed`, so that every act is validated and written in the message log like any other. The
-National Register's service is registered from its published contract (an uploaded descriptor
-set), so the seed needs no running registry. Idempotent: does nothing once institutions exist.
+`admin/seed`, so that every act is validated and written in the message log like any other.
+Contracts are registered from their published descriptors (an uploaded descriptor set), so the
+seed needs no running provider. Convergent: each run writes only what is missing or different
+(`_Seeder`), so a database seeded by an older seed, or on other ports, is brought up to date.
 
 The directory entries integrate persons that the registry's deterministic seed always creates
-(runtime.identifiers' worked examples), so the README's routed consultation works at once.
+(runtime.identifiers' worked examples), so the README's routed consultations work at once.
 """
 
 from __future__ import annotations
@@ -23,6 +38,7 @@ from router.service.descriptors import ServiceCatalog
 from router.service.model import (
     Authorisation,
     Capacity,
+    ConfigSnapshot,
     DeceasedPolicy,
     DirectoryCheck,
     DirectoryEntry,
@@ -42,6 +58,11 @@ logger = logging.getLogger(__name__)
 
 SEED_ADMIN = Caller(PartyKind.ADMIN, "seed")
 REGISTRY_SERVICE = "cbss.registry.v1.RegistryService"
+MUTUALITY_SERVICE = "cbss.mutuality.v1.MutualityService"
+#: The mutualities' hub: the college's institution id, and its router's name.
+HUB = "cin"
+#: ONEM checks whether an unemployed person is insured, or on incapacity benefits instead.
+MUTUALITY_LEGAL_CONTEXT = "unemployment.incapacity-check"
 
 INSTITUTIONS = (
     Institution("nr", "Registre national / Rijksregister", sectors=frozenset()),
@@ -105,7 +126,24 @@ DIRECTORY = (
     ("cin", "85071412330", Capacity(11, 1), dt.date(2003, 9, 1)),
     ("cin", "03020100274", Capacity(11, 1), dt.date(2021, 2, 1)),
     ("famiwal", "03020100274", Capacity(7, 104), dt.date(2003, 2, 1)),
+    # Job seekers ONEM follows: a member of mut-200 and a person of no mutuality (NO_HOLDER).
+    ("onem", "03020100274", Capacity(18, 4), dt.date(2024, 9, 1)),
+    ("onem", "06070500252", Capacity(18, 4), dt.date(2024, 9, 1)),
 )
+
+#: The mutualities' network, on both routers: who may ask a mutuality (requester,
+#: deliberation, method, directory capacities at the primary).
+MUTUALITY_AUTHORISATIONS = (
+    ("onem", "ISC/21/031", "GetAffiliation", {Capacity(18, 1), Capacity(18, 4)}),
+)
+
+#: The hub's own institutions: its members, and the requesters the primary forwards.
+HUB_INSTITUTIONS = (
+    Institution("onem", "Office national de l'emploi", sectors=frozenset()),
+    Institution("mut-100", "Mutualité 100", Network.SECONDARY, hub=HUB, sectors=frozenset({11})),
+    Institution("mut-200", "Mutualité 200", Network.SECONDARY, hub=HUB, sectors=frozenset({11})),
+)
+MEMBER_CAPACITY = Capacity(11, 1)
 
 
 def contract_files(file: _descriptor.FileDescriptor) -> list[bytes]:
@@ -125,15 +163,173 @@ def contract_files(file: _descriptor.FileDescriptor) -> list[bytes]:
     return list(seen.values())
 
 
-def seed_router(settings: Settings, registry_endpoint: str) -> int:
+def _authorisation(
+    requester: str,
+    deliberation: str,
+    service: str,
+    method: str,
+    contexts: set[str],
+    check: DirectoryCheck,
+    capacities: set[Capacity],
+    cap: set[str],
+) -> Authorisation:
+    return Authorisation(
+        id="",
+        deliberation=deliberation,
+        requester=requester,
+        service=service,
+        method=method,
+        destination="",
+        legal_contexts=frozenset(contexts),
+        directory_check=check,
+        capacities=frozenset(capacities),
+        read_mask_cap=frozenset(cap),
+        valid_from=dt.date(2020, 1, 1),
+        valid_to=None,
+    )
+
+
+class _Seeder:
+    """Writes what is missing or different, as `admin/seed`; leaves the rest alone.
+
+    An institution, or an authorisation with the same deliberation, requester, service and
+    method, that exists already is kept as it is (even suspended or revoked: an operator's act
+    wins over the seed). A provider is registered again when its endpoint changed (a moved
+    CARREFOUR_PORT_BASE): endpoints are this machine's wiring, not policy.
+    """
+
+    def __init__(self, admin: AdminService, snapshot: ConfigSnapshot) -> None:
+        self.admin, self.snapshot, self.acts = admin, snapshot, 0
+
+    def institution(self, institution: Institution) -> None:
+        if institution.id not in self.snapshot.institutions:
+            self.admin.register_institution(SEED_ADMIN, institution)
+            self.acts += 1
+
+    def provider(self, provider: ServiceProvider, files: list[bytes]) -> None:
+        for known in self.snapshot.providers.get(provider.service, []):
+            if known.provider == provider.provider and (known.endpoint, known.via_router) == (
+                provider.endpoint,
+                provider.via_router,
+            ):
+                return
+        self.admin.register_service(SEED_ADMIN, provider, files)
+        self.acts += 1
+
+    def grant(self, a: Authorisation) -> None:
+        for known in self.snapshot.authorisations.get(a.requester, []):
+            if (known.deliberation, known.service, known.method) == (
+                a.deliberation,
+                a.service,
+                a.method,
+            ):
+                return
+        self.admin.grant(SEED_ADMIN, a)
+        self.acts += 1
+
+
+def _seed_primary(
+    seeder: _Seeder, directory: SqlDirectory, registry_endpoint: str, hub_endpoint: str
+) -> str:
     from cbss.registry.v1 import registry_pb2
 
+    for institution in INSTITUTIONS:
+        seeder.institution(institution)
+    seeder.provider(
+        ServiceProvider(REGISTRY_SERVICE, "nr", registry_endpoint, DeceasedPolicy.REFUSE),
+        contract_files(registry_pb2.DESCRIPTOR),
+    )
+    for requester, ref, contexts, check, capacities, cap, method in AUTHORISATIONS:
+        seeder.grant(
+            _authorisation(
+                requester, ref, REGISTRY_SERVICE, method, contexts, check, capacities, cap
+            )
+        )
+    added = 0
+    for institution, insz, capacity, start in DIRECTORY:
+        added += directory.register([DirectoryEntry(insz, institution, capacity, start)])[0]
+    if not hub_endpoint:
+        return f"{seeder.acts} administrative acts, {added} directory entries added"
+    from cbss.mutuality.v1 import mutuality_pb2
+
+    seeder.provider(
+        ServiceProvider(
+            MUTUALITY_SERVICE,
+            HUB,
+            hub_endpoint,
+            holder_capacities=frozenset({MEMBER_CAPACITY}),
+            via_router=HUB,
+        ),
+        contract_files(mutuality_pb2.DESCRIPTOR),
+    )
+    for requester, ref, method, capacities in MUTUALITY_AUTHORISATIONS:
+        seeder.grant(
+            _authorisation(
+                requester,
+                ref,
+                MUTUALITY_SERVICE,
+                method,
+                {MUTUALITY_LEGAL_CONTEXT},
+                DirectoryCheck.REQUIRED,
+                capacities,
+                set(),
+            )
+        )
+    return (
+        f"{seeder.acts} administrative acts, {added} directory entries added;"
+        f" the mutualities' network behind {HUB} at {hub_endpoint}"
+    )
+
+
+def _seed_hub(seeder: _Seeder, members: dict[str, str]) -> str:
+    from cbss.mutuality.v1 import mutuality_pb2
+
+    known = {i.id for i in HUB_INSTITUTIONS if i.hub == HUB}
+    for member in members:
+        if member not in known:
+            raise ValueError(f"--member {member}: not a member of this hub ({', '.join(known)})")
+    for institution in HUB_INSTITUTIONS:
+        seeder.institution(institution)
+    files = contract_files(mutuality_pb2.DESCRIPTOR)
+    for member, endpoint in members.items():
+        seeder.provider(
+            ServiceProvider(
+                MUTUALITY_SERVICE,
+                member,
+                endpoint,
+                holder_capacities=frozenset({MEMBER_CAPACITY}),
+            ),
+            files,
+        )
+    for requester, ref, method, _capacities in MUTUALITY_AUTHORISATIONS:
+        seeder.grant(
+            _authorisation(
+                requester,
+                ref,
+                MUTUALITY_SERVICE,
+                method,
+                {MUTUALITY_LEGAL_CONTEXT},
+                DirectoryCheck.NONE,
+                set(),
+                set(),
+            )
+        )
+    return f"{seeder.acts} administrative acts ({len(members)} member providers)"
+
+
+def seed_router(
+    settings: Settings,
+    registry_endpoint: str,
+    *,
+    role: str = "primary",
+    hub_endpoint: str = "",
+    members: dict[str, str] | None = None,
+) -> int:
+    """Bring this router's database to the demonstration network of its role (`primary` or
+    `hub`): convergent, see `_Seeder` and the module doc."""
     clock = SystemClock()
     db = Database(settings.runtime.database_url)
     db.migrate(MIGRATIONS)
-    if SqlConfigSource(db).snapshot().institutions:
-        logger.info("router already seeded")
-        return 0
     log = LogWriter(
         db,
         name=f"router-{settings.name}-seed",
@@ -155,42 +351,14 @@ def seed_router(settings: Settings, registry_endpoint: str) -> int:
     admin = AdminService(
         SqlAdminStore(db, clock), NoReflection(), ServiceCatalog.from_files, record, clock.today
     )
+    seeder = _Seeder(admin, SqlConfigSource(db).snapshot())
     try:
-        for institution in INSTITUTIONS:
-            admin.register_institution(SEED_ADMIN, institution)
-        admin.register_service(
-            SEED_ADMIN,
-            ServiceProvider(REGISTRY_SERVICE, "nr", registry_endpoint, DeceasedPolicy.REFUSE),
-            contract_files(registry_pb2.DESCRIPTOR),
-        )
-        for requester, ref, contexts, check, capacities, cap, method in AUTHORISATIONS:
-            admin.grant(
-                SEED_ADMIN,
-                Authorisation(
-                    id="",
-                    deliberation=ref,
-                    requester=requester,
-                    service=REGISTRY_SERVICE,
-                    method=method,
-                    destination="",
-                    legal_contexts=frozenset(contexts),
-                    directory_check=check,
-                    capacities=frozenset(capacities),
-                    read_mask_cap=frozenset(cap),
-                    valid_from=dt.date(2020, 1, 1),
-                    valid_to=None,
-                ),
-            )
-        directory = SqlDirectory(db)
-        for institution, insz, capacity, start in DIRECTORY:
-            directory.register([DirectoryEntry(insz, institution, capacity, start)])
+        if role == "hub":
+            summary = _seed_hub(seeder, members or {})
+        else:
+            summary = _seed_primary(seeder, SqlDirectory(db), registry_endpoint, hub_endpoint)
     finally:
         log.close()
         db.dispose()
-    logger.info(
-        "router seeded: %d institutions, %d authorisations, %d directory entries",
-        len(INSTITUTIONS),
-        len(AUTHORISATIONS),
-        len(DIRECTORY),
-    )
+    logger.info("router %s seeded as %s: %s", settings.name, role, summary)
     return 0

@@ -186,9 +186,48 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
 def _seed(settings: Settings, args: list[str]) -> int:
     from router.seed import seed_router
 
-    parser = argparse.ArgumentParser(prog="python -m router seed")
-    parser.add_argument("--registry-endpoint", default="localhost:50051")
-    return seed_router(settings, parser.parse_args(args).registry_endpoint)
+    parser = argparse.ArgumentParser(
+        prog="python -m router seed", description="Seed the demonstration network (router.seed)."
+    )
+    parser.add_argument(
+        "--role",
+        choices=("primary", "hub"),
+        default="hub" if settings.upstream_addr else "primary",
+        help="primary: the CBSS's router; hub: a secondary network's (default: hub when "
+        "UPSTREAM_ROUTER_ADDR is set)",
+    )
+    parser.add_argument("--registry-endpoint", default="localhost:50051", help="primary only")
+    parser.add_argument(
+        "--hub-endpoint", default="", help="primary only: where the mutualities' hub serves"
+    )
+    parser.add_argument(
+        "--member",
+        action="append",
+        default=[],
+        metavar="ID=HOST:PORT",
+        help="hub only: a member mutuality and its endpoint (repeatable)",
+    )
+    parsed = parser.parse_args(args)
+    members = {}
+    for item in parsed.member:
+        member, sep, endpoint = item.partition("=")
+        if not sep or not member or not endpoint:
+            parser.error(f"--member {item}: expected ID=HOST:PORT")
+        members[member] = endpoint
+    if parsed.role == "primary" and members:
+        parser.error("--member: only a hub has member providers")
+    if parsed.role == "hub" and parsed.hub_endpoint:
+        parser.error("--hub-endpoint: only the primary forwards to a hub")
+    try:
+        return seed_router(
+            settings,
+            parsed.registry_endpoint,
+            role=parsed.role,
+            hub_endpoint=parsed.hub_endpoint,
+            members=members,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 def _verify_log(settings: Settings, args: list[str]) -> int:

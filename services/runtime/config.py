@@ -109,11 +109,15 @@ class RuntimeSettings:
     traces_exporter: str
 
     @classmethod
-    def read(cls, env: EnvReader, *, service: str, cert_name: str) -> RuntimeSettings:
-        """Read the shared variables; `cert_name` is the default certificate in PKI_DIR."""
+    def read(
+        cls, env: EnvReader, *, service: str, cert_name: str, database_name: str = ""
+    ) -> RuntimeSettings:
+        """Read the shared variables; `cert_name` is the default certificate in PKI_DIR and
+        `database_name` the default SQLite file's stem (the service's name unless one program
+        runs as several instances, each with a database of its own)."""
         var_dir = Path(env.str("VAR_DIR", "var"))
         pki_dir = Path(env.str("PKI_DIR", str(var_dir / "pki")))
-        db_default = f"sqlite:///{var_dir / 'db' / (service + '.sqlite3')}"
+        db_default = f"sqlite:///{var_dir / 'db' / ((database_name or service) + '.sqlite3')}"
         return cls(
             service=service,
             host=env.str("GRPC_HOST", "127.0.0.1"),

@@ -1,10 +1,19 @@
 """`make run`: start the mesh on the embedded default, watch it, stop it gracefully.
 
-Starts each named service as its own process (`python -m <service>`) on its fixed port with its
-own SQLite database under var/db/ and its log in var/log/<service>.log, after its preparation
-steps (migrations, seed). Waits until every health check is SERVING, prints the endpoints and
-commands to try, then watches: a service that exits is reported and restarted (at most 3 times in
-a row). Ctrl-C (or SIGTERM) stops every service with SIGTERM and waits for them to drain.
+Starts each named service as its own process (`python -m <module>`) on its fixed port with its
+own SQLite database under var/db/<name>.sqlite3 and its log in var/log/<name>.log, after its
+preparation steps (migrations, seed). One program may run as several named instances: the
+mutualities' hub is the router program (`hub-cin`, ROUTER_NAME=cin, its own certificate and
+database), and each demonstration mutuality is the `mutuality` program (`mut-100`, `mut-200`).
+Waits until every health check is SERVING, prints the endpoints and commands to try, then
+watches: a service that exits is reported and restarted (at most 3 times in a row). Ctrl-C (or
+SIGTERM) stops every service with SIGTERM and waits for them to drain.
+
+Ports are fixed so that CLIs find the services: 50050 (echo) to 50055 (mut-200).
+`CARREFOUR_PORT_BASE` moves them all (e.g. 51050 for 51050..51055), to run a second mesh beside
+another one; the try commands printed then name the moved ports. In the specs' prepare steps,
+environment and try commands, `{<name>}` is the port of the named service and `{var}` the var
+folder. `--migrate-only` runs each named service's `migrate` step and exits (`make migrate`).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +39,27 @@ class ServiceSpec:
     """How to run one service of the mesh on this machine."""
 
     name: str
+    #: The port with the default base (50050); CARREFOUR_PORT_BASE shifts it.
     port: int
     prepare: tuple[tuple[str, ...], ...] = (("migrate",),)
     try_commands: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
+    #: The program run (`python -m <module>`); the name when empty. A spec whose name differs
+    #: (an instance) gets var/db/<name>.sqlite3 as DATABASE_URL.
+    module: str = ""
+    #: The certificate it presents (PKI file stem); the program's default when empty.
+    cert: str = ""
 
+    @property
+    def program(self) -> str:
+        return self.module or self.name
+
+
+DEFAULT_PORT_BASE = 50050
+
+
+_PY = ".venv/bin/python"
+_MUTUALITY_CLI = f"{_PY} -m mutuality.cli --router localhost:{{router}} --as institution-onem"
 
 #: The mesh on one machine, in start order. Ports are fixed so that CLIs find the services.
 MESH: dict[str, ServiceSpec] = {
@@ -47,25 +73,116 @@ MESH: dict[str, ServiceSpec] = {
         ServiceSpec(
             "registry",
             50051,
-            prepare=(("migrate",), ("seed",)),
-            try_commands=(".venv/bin/python -m registry.cli validate 85.07.14-123.30",),
+            prepare=(
+                ("migrate",),
+                ("seed",),
+                # The persons the demonstration mutualities choose their members from.
+                ("export-population", "--out", "{var}/seed/population.txt"),
+            ),
+            try_commands=(
+                f"{_PY} -m registry.cli --target localhost:{{registry}} validate 85.07.14-123.30",
+            ),
         ),
         ServiceSpec(
             "router",
             50052,
-            prepare=(("migrate",), ("seed", "--registry-endpoint", "localhost:50051")),
-            env=(("REGISTRY_ADDR", "localhost:50051"), ("ROUTER_NAME", "cbss")),
+            prepare=(
+                ("migrate",),
+                (
+                    "seed",
+                    "--role",
+                    "primary",
+                    "--registry-endpoint",
+                    "localhost:{registry}",
+                    "--hub-endpoint",
+                    "localhost:{hub-cin}",
+                ),
+            ),
+            env=(("REGISTRY_ADDR", "localhost:{registry}"), ("ROUTER_NAME", "cbss")),
             try_commands=(
-                ".venv/bin/python -m registry.cli --as institution-onem"
+                f"{_PY} -m registry.cli --router localhost:{{router}} --as institution-onem"
                 " --legal-context unemployment.control get 85071412330 --mask identity,address",
-                ".venv/bin/python -m registry.cli --as institution-famiwal"
+                f"{_PY} -m registry.cli --router localhost:{{router}} --as institution-famiwal"
                 " --legal-context family-allowances.entitlement get 85071412330 --mask identity"
                 "   # refused: not integrated",
-                ".venv/bin/python -m router verify-log",
+                f"{_PY} -m router verify-log",
+            ),
+        ),
+        # The mutualities' network: the college's hub (the router program as `router/cin`)
+        # and two member mutualities behind it.
+        ServiceSpec(
+            "hub-cin",
+            50053,
+            module="router",
+            cert="hub-cin",
+            prepare=(
+                ("migrate",),
+                (
+                    "seed",
+                    "--role",
+                    "hub",
+                    "--member",
+                    "mut-100=localhost:{mut-100}",
+                    "--member",
+                    "mut-200=localhost:{mut-200}",
+                ),
+            ),
+            env=(
+                ("ROUTER_NAME", "cin"),
+                ("REGISTRY_ADDR", "localhost:{registry}"),
+                ("UPSTREAM_ROUTER_ADDR", "localhost:{router}"),
+                ("UPSTREAM_ROUTER_NAME", "cbss"),
+            ),
+            try_commands=(
+                f"{_PY} -m router.cli --target localhost:{{hub-cin}} service list",
+                f"DATABASE_URL=sqlite:///{{var}}/db/hub-cin.sqlite3 {_PY} -m router verify-log",
+            ),
+        ),
+        ServiceSpec(
+            "mut-100",
+            50054,
+            module="mutuality",
+            prepare=(
+                ("migrate",),
+                ("seed", "--population", "{var}/seed/population.txt"),
+                ("integrate", "--hub", "localhost:{hub-cin}"),
+            ),
+            env=(("MUTUALITY_ID", "mut-100"), ("HUB_ROUTER_ADDR", "localhost:{hub-cin}")),
+        ),
+        ServiceSpec(
+            "mut-200",
+            50055,
+            module="mutuality",
+            prepare=(
+                ("migrate",),
+                ("seed", "--population", "{var}/seed/population.txt"),
+                ("integrate", "--hub", "localhost:{hub-cin}"),
+            ),
+            env=(("MUTUALITY_ID", "mut-200"), ("HUB_ROUTER_ADDR", "localhost:{hub-cin}")),
+            try_commands=(
+                f"{_MUTUALITY_CLI} get 85071412330   # primary -> hub cin -> mut-100",
+                f"{_MUTUALITY_CLI} get 03020100274   # primary -> hub cin -> mut-200",
+                f"{_MUTUALITY_CLI} get 06070500252   # refused: NO_HOLDER (nobody's member)",
             ),
         ),
     )
 }
+
+
+def port_base(environ: Mapping[str, str] | None = None) -> int:
+    """CARREFOUR_PORT_BASE, or 50050."""
+    raw = (os.environ if environ is None else environ).get("CARREFOUR_PORT_BASE", "")
+    if not raw:
+        return DEFAULT_PORT_BASE
+    if not raw.isdigit() or not 1024 <= int(raw) <= 65000:
+        raise SystemExit(f"CARREFOUR_PORT_BASE must be a port from 1024 to 65000, got {raw!r}")
+    return int(raw)
+
+
+def ports(base: int = DEFAULT_PORT_BASE) -> dict[str, int]:
+    """Every service of MESH and its port with this base."""
+    return {name: spec.port - DEFAULT_PORT_BASE + base for name, spec in MESH.items()}
+
 
 _MAX_RESTARTS = 3
 
@@ -73,28 +190,45 @@ _MAX_RESTARTS = 3
 class Supervisor:
     """Runs the services as child processes."""
 
-    def __init__(self, specs: list[ServiceSpec], var_dir: Path) -> None:
+    def __init__(
+        self, specs: list[ServiceSpec], var_dir: Path, base: int = DEFAULT_PORT_BASE
+    ) -> None:
         self.specs = specs
         self.var_dir = var_dir
+        self.ports = ports(base)
+        self._values = {**{k: str(v) for k, v in self.ports.items()}, "var": str(var_dir)}
         self.log_dir = var_dir / "log"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.restarts: dict[str, int] = {s.name: 0 for s in specs}
         self.stopping = False
 
-    def _env(self, spec: ServiceSpec) -> dict[str, str]:
-        return {
-            **os.environ,
-            "GRPC_PORT": str(spec.port),
-            "VAR_DIR": str(self.var_dir),
-            **dict(spec.env),
-        }
+    def fill(self, text: str) -> str:
+        """`{<name>}` -> that service's port, `{var}` -> the var folder."""
+        return text.format_map(self._values)
 
-    def prepare(self, spec: ServiceSpec) -> None:
-        for step in spec.prepare:
+    def port(self, spec: ServiceSpec) -> int:
+        return self.ports[spec.name]
+
+    def _env(self, spec: ServiceSpec) -> dict[str, str]:
+        env = {**os.environ, "GRPC_PORT": str(self.port(spec)), "VAR_DIR": str(self.var_dir)}
+        if spec.program != spec.name:  # an instance: a database of its own
+            env["DATABASE_URL"] = f"sqlite:///{self.var_dir / 'db' / spec.name}.sqlite3"
+        if spec.cert:
+            pki = Path(env.get("PKI_DIR") or self.var_dir / "pki")
+            env["TLS_CERT_FILE"] = str(pki / f"{spec.cert}.pem")
+            env["TLS_KEY_FILE"] = str(pki / f"{spec.cert}.key")
+        env.update((key, self.fill(value)) for key, value in spec.env)
+        return env
+
+    def prepare(self, spec: ServiceSpec, *, only_migrate: bool = False) -> None:
+        for raw in spec.prepare:
+            if only_migrate and raw != ("migrate",):
+                continue
+            step = tuple(self.fill(arg) for arg in raw)
             with open(self.log_dir / f"{spec.name}.log", "ab") as log:
                 done = subprocess.run(
-                    [sys.executable, "-m", spec.name, *step],
+                    [sys.executable, "-m", spec.program, *step],
                     env=self._env(spec),
                     stdout=log,
                     stderr=None if step == ("seed",) else subprocess.STDOUT,
@@ -107,7 +241,7 @@ class Supervisor:
     def start(self, spec: ServiceSpec) -> None:
         log = open(self.log_dir / f"{spec.name}.log", "ab")  # noqa: SIM115 - kept open by child
         self.procs[spec.name] = subprocess.Popen(
-            [sys.executable, "-m", spec.name],
+            [sys.executable, "-m", spec.program],
             env=self._env(spec),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -116,7 +250,7 @@ class Supervisor:
     def wait_serving(self, spec: ServiceSpec, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         files = party_tls(self.var_dir / "pki", "admin-ops")
-        with secure_channel(f"localhost:{spec.port}", files) as channel:
+        with secure_channel(f"localhost:{self.port(spec)}", files) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
                 if self.procs[spec.name].poll() is not None:
@@ -169,14 +303,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m runtime.supervise")
     parser.add_argument("services", nargs="+", choices=sorted(MESH))
     parser.add_argument("--var-dir", type=Path, default=Path("var"))
+    parser.add_argument(
+        "--migrate-only", action="store_true", help="only migrate each service's database"
+    )
     args = parser.parse_args(argv)
     specs = [MESH[name] for name in args.services]
-    supervisor = Supervisor(specs, args.var_dir)
+    supervisor = Supervisor(specs, args.var_dir, port_base())
+    if args.migrate_only:
+        for spec in specs:
+            supervisor.prepare(spec, only_migrate=True)
+        return 0
 
     def _on_signal(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _on_signal)
+    # Also when started where SIGINT is ignored (a background job of a script): Ctrl-C or
+    # `kill -INT` always stops the mesh gracefully.
+    signal.signal(signal.SIGINT, _on_signal)
     try:
         for spec in specs:
             supervisor.prepare(spec)
@@ -186,9 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         out.write("\nCarrefour is running (embedded default: SQLite files in var/db/)\n\n")
         for spec in specs:
             out.write(
-                f"  {spec.name:<10} localhost:{spec.port}  mTLS  log var/log/{spec.name}.log\n"
+                f"  {spec.name:<10} localhost:{supervisor.port(spec)}  mTLS"
+                f"  log {args.var_dir / 'log' / spec.name}.log\n"
             )
-        commands = [c for s in specs for c in s.try_commands]
+        commands = [supervisor.fill(c) for s in specs for c in s.try_commands]
         if commands:
             out.write("\nTry:\n" + "".join(f"  {c}\n" for c in commands))
         out.write("\nCtrl-C stops everything.\n")

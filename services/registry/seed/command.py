@@ -202,3 +202,30 @@ def run(database_url: str, argv: list[str]) -> int:
     except click.exceptions.Abort:
         return 1
     return 0
+
+
+def export_population(database_url: str, argv: list[str]) -> int:
+    """`python -m registry export-population --out FILE`: the seeded population's numbers.
+
+    Writes the INSZs of the living persons with a current number, one per line: what the
+    demonstration institutions (the mutualities' `seed --population`) choose their members from,
+    without reading the register's database or importing its code.
+    """
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m registry export-population")
+    parser.add_argument("--out", type=Path, required=True, help="the file to write (replaced)")
+    parsed = parser.parse_args(argv)
+    db = Database(database_url)
+    try:
+        with db.unit_of_work(write=False) as session:
+            inszs = BulkWriter(session.connection()).living_current_inszs()
+    finally:
+        db.dispose()
+    parsed.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = parsed.out.with_suffix(parsed.out.suffix + ".tmp")
+    tmp.write_text("".join(f"{insz}\n" for insz in inszs))
+    tmp.replace(parsed.out)
+    logger.info("exported %d living persons with a current number", len(inszs))
+    return 0

@@ -70,6 +70,15 @@ class BulkWriter:
             for r in rows
         ]
 
+    def living_current_inszs(self) -> list[str]:
+        """The numbers of living persons that were not replaced, in INSZ order."""
+        rows = self._conn.execute(
+            sa.select(_person.c.insz)
+            .where(_person.c.death_date.is_(None), _person.c.replaced_by.is_(None))
+            .order_by(_person.c.insz)
+        )
+        return list(rows.scalars())
+
     def person_count(self) -> int:
         return self._conn.execute(sa.select(sa.func.count()).select_from(_person)).scalar_one()
 

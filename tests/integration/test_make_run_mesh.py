@@ -1,0 +1,190 @@
+"""`make run`'s wiring, not only its parts: the supervisor starts the mesh exactly as `make run`
+does (the same specs, prepare steps and seeds: echo, registry, the primary router, the
+mutualities' hub and two mutualities), on free ports (CARREFOUR_PORT_BASE) with a var folder of
+its own; an institution then asks the primary router about a person's mutuality with no
+destination, and the routers find the member by the directory. Both routers' logs name the end
+institution; Ctrl-C stops everything gracefully.
+
+Always on the embedded default (SQLite), as `make run` is.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from cbss.mutuality.v1 import mutuality_pb2, mutuality_pb2_grpc
+from cbss.router.v1 import message_log_pb2, message_log_pb2_grpc
+from mutuality.service.membership import mutuality_of
+from registry.seed.population import FIXED_MAN, FIXED_WOMAN, FIXED_WOMAN_2006
+from runtime import pki
+from runtime.client import failure, party_tls, secure_channel
+from runtime.identity import LEGAL_CONTEXT_HEADER, TICKET_HEADER
+from runtime.supervise import MESH, ports
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+MESH_ORDER = ["echo", "registry", "router", "hub-cin", "mut-100", "mut-200"]
+ONEM = "spiffe://carrefour.local/institution/onem"
+SERVICE = "cbss.mutuality.v1.MutualityService"
+START_TIMEOUT = 240
+
+
+def _free_base() -> int:
+    """A base whose six ports are free now (the mesh binds base .. base+5)."""
+    span = max(spec.port for spec in MESH.values()) - min(spec.port for spec in MESH.values())
+    for _ in range(50):
+        base = random.randrange(20000, 40000, 10)
+        try:
+            for port in range(base, base + span + 1):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free port range")
+
+
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    var = tmp_path_factory.mktemp("var")
+    pki.init(var / "pki")
+    base = _free_base()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PKI_DIR")}
+    env["CARREFOUR_PORT_BASE"] = str(base)
+    stderr = open(var / "supervisor.err", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runtime.supervise", "--var-dir", str(var), *MESH_ORDER],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    banner: list[str] = []
+    try:
+        while True:
+            line = lines.get(timeout=START_TIMEOUT)
+            if line is None:
+                raise AssertionError(
+                    f"supervisor exited: {(var / 'supervisor.err').read_text()[-2000:]}"
+                )
+            banner.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        yield {"proc": proc, "var": var, "ports": ports(base), "banner": "".join(banner),
+               "lines": lines}  # fmt: skip
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        stderr.close()
+
+
+def _ask(mesh: dict, insz: str):  # noqa: ANN202
+    files = party_tls(mesh["var"] / "pki", "institution-onem")
+    with secure_channel(f"localhost:{mesh['ports']['router']}", files) as channel:
+        return mutuality_pb2_grpc.MutualityServiceStub(channel).GetAffiliation.with_call(
+            mutuality_pb2.GetAffiliationRequest(insz=insz),
+            metadata=[(LEGAL_CONTEXT_HEADER, "unemployment.incapacity-check")],
+            timeout=15,
+        )
+
+
+def _logged(mesh: dict, router: str, subject: str) -> set[tuple[str, str, str]]:
+    files = party_tls(mesh["var"] / "pki", "admin-ops")
+    with secure_channel(f"localhost:{mesh['ports'][router]}", files) as channel:
+        reply = message_log_pb2_grpc.MessageLogServiceStub(channel).ListMessages(
+            message_log_pb2.ListMessagesRequest(subject=subject), timeout=10
+        )
+    return {(m.requester, m.destination, m.outcome) for m in reply.messages if m.service == SERVICE}
+
+
+def test_banner_lists_every_service_and_the_try_commands_on_the_chosen_ports(mesh: dict) -> None:
+    banner = mesh["banner"]
+    for name in MESH_ORDER:
+        assert f"{name:<10} localhost:{mesh['ports'][name]}" in banner
+    router = mesh["ports"]["router"]
+    assert f"mutuality.cli --router localhost:{router} --as institution-onem get 85071412330" in (
+        banner
+    )
+    assert "{" not in banner.split("Try:")[1]  # every placeholder filled
+
+
+@pytest.mark.parametrize(("insz", "expected"), [(FIXED_MAN, "mut-100"), (FIXED_WOMAN, "mut-200")])
+def test_primary_reaches_the_members_mutuality_through_the_hub_when_no_destination_is_given(
+    mesh: dict, insz: str, expected: str
+) -> None:
+    reply, call = _ask(mesh, insz)
+    assert reply.affiliation.mutuality == expected == mutuality_of(insz)
+    assert reply.affiliation.insz == insz
+    assert dict(call.initial_metadata())[TICKET_HEADER]
+    assert (ONEM, "cin", "FORWARDED") in _logged(mesh, "router", insz)
+    assert (ONEM, expected, "FORWARDED") in _logged(mesh, "hub-cin", insz)
+
+
+def test_no_holder_when_the_person_is_no_mutualitys_member(mesh: dict) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        _ask(mesh, FIXED_WOMAN_2006)
+    info = failure(err.value)
+    assert (info.code, info.reason) == (grpc.StatusCode.NOT_FOUND, "NO_HOLDER")
+    assert not _logged(mesh, "hub-cin", FIXED_WOMAN_2006)  # refused at the primary
+
+
+def test_every_member_is_known_to_the_primary_under_the_hubs_identity_when_integrated(
+    mesh: dict,
+) -> None:
+    var = mesh["var"]
+    counts = {}
+    for name in ("mut-100", "mut-200"):
+        with sqlite3.connect(var / "db" / f"{name}.sqlite3") as conn:
+            counts[name] = conn.execute(
+                "SELECT count(*), count(integrated_at) FROM affiliation"
+            ).fetchone()
+    assert all(total == integrated > 1000 for total, integrated in counts.values())
+    with sqlite3.connect(var / "db" / "router.sqlite3") as conn:
+        at_primary = conn.execute(
+            "SELECT count(DISTINCT insz) FROM directory_entry WHERE institution = 'cin'"
+        ).fetchone()[0]
+    with sqlite3.connect(var / "db" / "hub-cin.sqlite3") as conn:
+        at_hub = dict(
+            conn.execute(
+                "SELECT institution, count(*) FROM directory_entry GROUP BY institution"
+            ).fetchall()
+        )
+    assert at_hub == {name: total for name, (total, _) in counts.items()}
+    assert at_primary == sum(at_hub.values())
+
+
+def test_ctrl_c_stops_every_service_gracefully_when_the_mesh_runs(mesh: dict) -> None:
+    proc = mesh["proc"]
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    for name in MESH_ORDER:
+        log = (mesh["var"] / "log" / f"{name}.log").read_text()
+        assert " stopped" in log.splitlines()[-1], name

@@ -1,0 +1,43 @@
+"""`make run`'s supervisor specs without starting anything: ports from a base, placeholders, and
+each instance of one program with its own database, certificate and peers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runtime.supervise import MESH, Supervisor, port_base, ports
+
+
+def test_ports_move_together_when_a_base_is_given() -> None:
+    assert ports() == {
+        "echo": 50050, "registry": 50051, "router": 50052,
+        "hub-cin": 50053, "mut-100": 50054, "mut-200": 50055,
+    }  # fmt: skip
+    assert ports(51050)["mut-200"] == 51055
+    assert port_base({}) == 50050 and port_base({"CARREFOUR_PORT_BASE": "51050"}) == 51050
+    with pytest.raises(SystemExit):
+        port_base({"CARREFOUR_PORT_BASE": "80"})
+
+
+def test_an_instance_runs_its_program_with_its_own_database_and_certificate_when_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PKI_DIR", raising=False)
+    supervisor = Supervisor(list(MESH.values()), tmp_path, 51050)
+    hub = supervisor._env(MESH["hub-cin"])
+    assert MESH["hub-cin"].program == "router"
+    assert hub["DATABASE_URL"] == f"sqlite:///{tmp_path}/db/hub-cin.sqlite3"
+    assert hub["TLS_CERT_FILE"] == str(tmp_path / "pki" / "hub-cin.pem")
+    assert (hub["GRPC_PORT"], hub["ROUTER_NAME"], hub["UPSTREAM_ROUTER_ADDR"]) == (
+        "51053", "cin", "localhost:51052",
+    )  # fmt: skip
+    mut = supervisor._env(MESH["mut-100"])
+    assert (mut["MUTUALITY_ID"], mut["DATABASE_URL"]) == (
+        "mut-100",
+        f"sqlite:///{tmp_path}/db/mut-100.sqlite3",
+    )
+    primary = supervisor._env(MESH["router"])
+    assert "DATABASE_URL" not in primary or primary["DATABASE_URL"] != hub["DATABASE_URL"]
+    assert supervisor.fill("localhost:{hub-cin} {var}/seed") == f"localhost:51053 {tmp_path}/seed"
