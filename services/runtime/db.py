@@ -84,6 +84,8 @@ class Database:
                 self.url,
                 pool_size=pool_size,
                 max_overflow=pool_size,
+                # Statement parameters (INSZs, names) never appear in an error's text or logs.
+                hide_parameters=True,
                 connect_args={"check_same_thread": False, "timeout": 30},
             )
             _configure_sqlite(self.engine)
@@ -92,6 +94,8 @@ class Database:
                 self.url,
                 pool_size=pool_size,
                 max_overflow=pool_size,
+                # Statement parameters (INSZs, names) never appear in an error's text or logs.
+                hide_parameters=True,
                 pool_pre_ping=True,
                 connect_args={"connect_timeout": 5},
             )

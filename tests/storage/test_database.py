@@ -73,6 +73,57 @@ def test_unique_key_violation_is_a_conflict_when_committed_twice(db: Database) -
     assert _count(db) == 1
 
 
+def test_database_errors_never_quote_their_parameters_when_turned_to_text(db: Database) -> None:
+    """An unexpected error logged with its traceback must not carry personal data."""
+    secret = "Janssens 85071412330"
+    with pytest.raises(sa.exc.StatementError) as caught:
+        with db.write() as conn:
+            conn.execute(sa.text("SELECT * FROM no_such_table WHERE x = :x"), {"x": secret})
+    assert "no_such_table" in str(caught.value)  # the statement is still there to debug
+    assert secret not in str(caught.value)
+    assert "85071412330" not in repr(caught.value)
+
+
+def test_prepared_statements_store_and_read_like_core_when_run_on_driver_cursors(
+    db: Database,
+) -> None:
+    """runtime.db.Prepared: the same values, conversions included, as Core's own execution."""
+    notes = NoteRow.__table__
+    insert = db.prepare(sa.insert(notes))
+    rows = [_row(1), _row(2)]
+    with db.raw_write() as cursor:
+        insert.many(cursor, rows)
+    with unit_factory(db, write=False)() as unit:
+        assert unit.notes.get(_note(2).id) == _note(2)  # datetimes stored as Core stores them
+    by_id = db.prepare(sa.select(notes.c.text).where(notes.c.id == sa.bindparam("id")))
+    with db.raw_read() as cursor:
+        assert by_id.all(cursor, id=_note(1).id) == [("text 1",)]
+        assert by_id.all(cursor, id="missing") == []
+    with pytest.raises(ValueError):
+        db.prepare(sa.select(notes.c.id).where(notes.c.id.in_(sa.bindparam("ids", expanding=True))))
+
+
+def test_raw_write_keeps_nothing_when_its_block_fails(db: Database) -> None:
+    insert = db.prepare(sa.insert(NoteRow.__table__))
+    with pytest.raises(RuntimeError):
+        with db.raw_write() as cursor:
+            insert.many(cursor, [_row(1)])
+            raise RuntimeError("fails after the insert")
+    assert _count(db) == 0
+
+
+def _row(i: int) -> dict[str, object]:
+    """A note as the column values of an INSERT."""
+    note = _note(i)
+    return {
+        "id": note.id,
+        "text": note.text,
+        "creator": note.creator,
+        "request_id": note.request_id,
+        "created_at": note.created_at,
+    }
+
+
 def test_concurrent_writers_all_commit_when_they_contend(db: Database) -> None:
     errors: list[BaseException] = []
 
