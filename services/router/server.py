@@ -147,7 +147,14 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         ).result()
 
     log_queries = LogQueries(SqlLogReader(db), record_query)
-    forwarder = Forwarder(checker, log.submit, channels, catalogs.server_streaming, clock.now)
+    forwarder = Forwarder(
+        checker,
+        log.submit,
+        channels,
+        catalogs.server_streaming,
+        clock.now,
+        upstream=settings.upstream_name if settings.upstream_addr else "",
+    )
     return ServiceHost(
         settings=runtime,
         registrations=[

@@ -95,9 +95,12 @@ class Forwarder(grpc.GenericRpcHandler):
         channels: ChannelPool,
         streaming: Callable[[str], bool | None],
         now: Callable[[], dt.datetime],
+        upstream: str = "",
     ) -> None:
+        """`upstream`: for a hub, the name of the router whose forwarded calls it accepts
+        (`router/<upstream>`); a router without one accepts no forwarded calls."""
         self._checker, self._submit, self._channels = checker, submit_log, channels
-        self._streaming, self._now = streaming, now
+        self._streaming, self._now, self._upstream = streaming, now, upstream
 
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         path = details.method
@@ -122,8 +125,11 @@ class Forwarder(grpc.GenericRpcHandler):
         caller = identity.current_caller()
         if caller.kind is identity.PartyKind.ROUTER:
             # Forwarded by another router (this one is a hub): the end institution travels in
-            # the routing headers, trusted because the TLS peer is a router. It is the caller
-            # for this router's own checks and logs; an unusable header set is refused.
+            # the routing headers, trusted only because the TLS peer is this hub's upstream
+            # router (any other router of the mesh is refused). It is the caller for this
+            # router's own checks and logs; an unusable header set is refused.
+            if not self._upstream or caller.id != self._upstream:
+                raise refusal("UNKNOWN_INSTITUTION")
             try:
                 caller = identity.consultation_from_metadata(caller, md.items()).requester
             except identity.IdentityError:

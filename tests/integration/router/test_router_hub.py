@@ -275,3 +275,35 @@ def test_both_levels_answer_who_consulted_the_person_when_an_administrator_asks(
         }
     onem = "spiffe://carrefour.local/institution/onem"
     assert found == {"primary": {(onem, "cin")}, "hub": {(onem, "mut-200")}}
+
+
+def test_hub_refuses_calls_forwarded_by_a_router_other_than_its_upstream(
+    hub_network, network: Network, contract
+) -> None:
+    """Routing headers are trusted from the hub's upstream router only: another router of the
+    mesh (a valid certificate of the same CA) naming ONEM as requester gets nothing."""
+    from runtime import identity, pki
+
+    cert, key = pki.issue(
+        pki.load_or_create_ca(network.pki_dir), f"spiffe://{identity.TRUST_DOMAIN}/router/rogue"
+    )
+    (network.pki_dir / "router-rogue.pem").write_bytes(cert)
+    (network.pki_dir / "router-rogue.key").write_bytes(key)
+    pb2, grpc_mod = contract
+    before = len(hub_network["seen"])
+    headers = [
+        (identity.REQUESTER_HEADER, f"spiffe://{identity.TRUST_DOMAIN}/institution/onem"),
+        (identity.LEGAL_CONTEXT_HEADER, LEGAL),
+        (identity.TICKET_HEADER, "7d0c2d4e-2f3a-4a53-9a58-0f1f3a2b9c11"),
+        (identity.CAPACITY_HEADER, "none"),
+    ]
+    with channel_as(network.pki_dir, "router-rogue", hub_network["hub"].port) as channel:
+        with pytest.raises(grpc.RpcError) as err:
+            grpc_mod.InsurabilityServiceStub(channel).GetInsurability(
+                pb2.GetInsurabilityRequest(insz=FIXED_MAN), metadata=headers, timeout=10
+            )
+    assert err.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert failure(err.value).reason == "UNKNOWN_INSTITUTION"
+    assert len(hub_network["seen"]) == before  # no member received anything
+    reply, _ = _ask(network, contract, FIXED_MAN)  # the real upstream still gets through
+    assert reply.mutuality == "mut-200"
