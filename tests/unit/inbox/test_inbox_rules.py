@@ -179,3 +179,26 @@ def test_a_fault_point_fails_as_planned_when_installed() -> None:
     assert [again.fails("c") for _ in range(4)] == [r[2] for r in outcomes]  # seeded
     with pytest.raises(ValueError):
         FaultPlan.parse("a:2")
+
+
+def test_settings_install_the_fault_plan_named_by_the_environment_when_set(tmp_path) -> None:  # noqa: ANN001
+    from inbox.config import Settings
+    from runtime import pki
+    from runtime.config import ConfigError
+
+    pki.init(tmp_path)
+    env = {
+        "INBOX_INSTITUTION": "onem",
+        "PKI_DIR": str(tmp_path),
+        "VAR_DIR": str(tmp_path),
+        "CARREFOUR_FAULTS": "inbox.before_commit:0.2,inbox.after_commit:#3",
+        "CARREFOUR_FAULT_SEED": "42",
+    }
+    settings = Settings.from_env(env)
+    assert settings.faults is not None and settings.faults.seed == 42
+    assert settings.runtime.database_url.endswith("inbox-onem.sqlite3")
+    assert settings.runtime.tls.cert.name == "institution-onem.pem"
+    assert Settings.from_env({**env, "CARREFOUR_FAULTS": ""}).faults is None
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({**env, "CARREFOUR_FAULTS": "x:2", "INBOX_INSTITUTION": "Bad!"})
+    assert len(err.value.problems) >= 2
