@@ -375,7 +375,7 @@ class Dispatcher:
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish the pass in progress (in-flight deliveries are recorded), then stop."""
+        """Stop claiming; let in-flight deliveries finish and record them, then stop."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -383,27 +383,57 @@ class Dispatcher:
         self._pool.shutdown(wait=True)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        """Pipelined: up to `batch` deliveries in flight; each outcome is recorded as soon as it
+        comes back (those that came back together in one transaction), and due rows are
+        claimed as soon as there is room, so no delivery waits for a slower one."""
+        inflight: dict[str, futures.Future[Delivered | DeliveryFailed | None]] = {}
+        done: list[tuple[OutboxEntry, futures.Future[Delivered | DeliveryFailed | None]]] = []
+        lock = threading.Lock()
+
+        def finished(entry: OutboxEntry, fut: futures.Future[Any]) -> None:
+            with lock:
+                done.append((entry, fut))
+            self._wake.set()
+
+        while True:
+            stopping = self._stop.is_set()
+            with lock:
+                ready, done[:] = list(done), []
             try:
-                busy = self.run_once()
-                if self.ack_poll_seconds:
-                    mono = self.clock.now().timestamp()
-                    if mono - self._last_ack_poll >= self.ack_poll_seconds:
-                        self._last_ack_poll = mono
-                        self.refresh()
+                if ready:
+                    for entry, _ in ready:
+                        inflight.pop(entry.id, None)
+                    outcomes = [(e, f.result()) for e, f in ready]
+                    self._record([(e, o) for e, o in outcomes if o is not None])
+                if stopping:
+                    if not inflight:
+                        return
+                else:
+                    room = self.batch - len(inflight)
+                    claimed = self.claim(room) if room > 0 else []
+                    for entry in claimed:
+                        fut = self._pool.submit(self._send, entry)
+                        inflight[entry.id] = fut
+                        fut.add_done_callback(lambda f, e=entry: finished(e, f))
+                    if self.ack_poll_seconds:
+                        now = self.clock.now().timestamp()
+                        if now - self._last_ack_poll >= self.ack_poll_seconds:
+                            self._last_ack_poll = now
+                            self.refresh()
+                    if len(claimed) == room and room > 0:
+                        continue  # more may be due: claim again at once
             except Exception:  # the database is down, say: log and try again later
                 logger.exception("outbox pass failed")
-                busy = 0
-            if busy < self.batch:  # a full batch: more may be due, go on at once
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
 
     # -- one pass ----------------------------------------------------------------------------
-    def claim(self) -> list[OutboxEntry]:
-        """Lease up to `batch` due rows (their next attempt moved `lease_seconds` ahead)."""
+    def claim(self, limit: int | None = None) -> list[OutboxEntry]:
+        """Lease up to `limit` (`batch`) due rows (their next attempt moved `lease_seconds`
+        ahead: no other pass or dispatcher takes them meanwhile)."""
         t, now = self.outbox.table, self.clock.now()
         stmt = self._due.where(t.c.next_attempt_at <= now).order_by(t.c.next_attempt_at)
-        stmt = stmt.limit(self.batch)
+        stmt = stmt.limit(limit or self.batch)
         if not self.db.is_sqlite:
             stmt = stmt.with_for_update(skip_locked=True)
         with self.db.write() as conn:
