@@ -39,6 +39,11 @@ def test_an_instance_runs_its_program_with_its_own_database_and_certificate_when
         "mut-100",
         f"sqlite:///{tmp_path}/db/mut-100.sqlite3",
     )
+    inbox = supervisor._env(MESH["inbox-mut-100"])
+    assert (inbox["INBOX_INSTITUTION"], inbox["GRPC_PORT"], inbox["DATABASE_URL"]) == (
+        "mut-100", "51061", f"sqlite:///{tmp_path}/db/inbox-mut-100.sqlite3",
+    )  # fmt: skip
+    assert inbox["TLS_CERT_FILE"] == str(tmp_path / "pki" / "institution-mut-100.pem")
     primary = supervisor._env(MESH["router"])
     assert "DATABASE_URL" not in primary or primary["DATABASE_URL"] != hub["DATABASE_URL"]
     assert supervisor.fill("localhost:{hub-cin} {var}/seed") == f"localhost:51053 {tmp_path}/seed"

@@ -118,3 +118,24 @@ def test_stored_once_and_answered_alike_when_deliveries_race(db: Database) -> No
     assert len({(a.id, a.received_at, a.router_ticket) for a in answers}) == 1
     page, _ = inbox.list("inboxes/onem", ListQuery(), 10, "")
     assert [a.id for a in page] == [att.id]
+
+
+@pytest.mark.parametrize("which", ["inbox", "sender"])
+def test_the_migrations_match_the_models_when_applied(database_url: str, which: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from inbox import sender
+    from inbox.storage.models import Base
+
+    migrations, target = (
+        (MIGRATIONS, Base.metadata) if which == "inbox" else (sender.MIGRATIONS, sender.METADATA)
+    )
+    database = Database(database_url)
+    try:
+        database.migrate(migrations)
+        with database.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), target)
+    finally:
+        database.dispose()
+    assert diff == []
