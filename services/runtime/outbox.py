@@ -56,12 +56,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from opentelemetry import trace
 
 from runtime import faults
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
 
 logger = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 
 TABLE = "outbox_attestation"
 _KIND = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}[a-z0-9]$")
@@ -456,9 +458,22 @@ class Dispatcher:
         return len(rows)
 
     def _send(self, entry: OutboxEntry) -> Delivered | DeliveryFailed | None:
+        # One client span per attempt: the routers' and the inbox's server spans join its trace.
+        span = _tracer.start_as_current_span(
+            "cbss.outbox.deliver",
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "cbss.attestation.id": entry.id,
+                "cbss.attestation.kind": entry.kind,
+                "cbss.attestation.attempt": entry.attempts + 1,
+            },
+        )
         try:
-            faults.check("outbox.before_send")
-            outcome: Delivered | DeliveryFailed = self.transport.deliver(entry, self.outbox.sender)
+            with span:
+                faults.check("outbox.before_send")
+                outcome: Delivered | DeliveryFailed = self.transport.deliver(
+                    entry, self.outbox.sender
+                )
         except faults.InjectedFault:
             return None  # "died" before the call: the lease expires, the row is sent again
         except DeliveryFailed as exc:
