@@ -58,7 +58,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from opentelemetry import trace
 
-from runtime import faults
+from runtime import faults, identifiers
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
 
@@ -217,6 +217,10 @@ class Outbox:
             raise UnknownKind(f"no legal context for attestation kind {attestation.kind!r}")
         if not _KIND.match(attestation.kind) or str(uuid.UUID(attestation.id)) != attestation.id:
             raise ValueError("attestation kind or id malformed")
+        try:  # refused here, in the sender's transaction, rather than dead-lettered later
+            identifiers.parse_insz(attestation.subject_insz)
+        except identifiers.IdentifierError as exc:
+            raise ValueError(f"attestation subject: {exc.reason}") from None
         now = self.clock.now()
         session.execute(
             sa.insert(self.table).values(
@@ -424,8 +428,9 @@ class Dispatcher:
                             self.refresh()
                     if len(claimed) == room and room > 0:
                         continue  # more may be due: claim again at once
-            except Exception:  # the database is down, say: log and try again later
+            except Exception:  # the database is down, say: log and try again in a second
                 logger.exception("outbox pass failed")
+                self._stop.wait(1.0)
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 

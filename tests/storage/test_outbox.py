@@ -79,6 +79,10 @@ def test_nothing_is_queued_when_the_business_transaction_rolls_back(db: Database
     assert sender.outbox.entries(db) == []
     kept = sender.declare("unemployment.c4", MAN, DAY)
     assert [e.id for e in sender.outbox.entries(db)] == [kept]
+    for kind, insz in (("unknown.kind", MAN), ("unemployment.c4", "85071412331")):
+        with pytest.raises(ValueError):
+            sender.declare(kind, insz, DAY)
+    assert len(sender.outbox.entries(db)) == 1
 
 
 def _outgoing():  # noqa: ANN202
