@@ -217,6 +217,16 @@ def _dispatcher(db, router: str, pki: Path, party: str, horizon: float):  # noqa
 _router = click.option(
     "--router", envvar="ROUTER_ADDR", default="localhost:50052", show_default=True
 )
+
+
+def _faults(command):  # noqa: ANN001, ANN202
+    """Seeded fault points for tests (runtime.faults), from CARREFOUR_FAULTS/_SEED only."""
+    command = click.option("--faults", envvar="CARREFOUR_FAULTS", default="", hidden=True)(command)
+    return click.option("--fault-seed", envvar="CARREFOUR_FAULT_SEED", default="0", hidden=True)(
+        command
+    )
+
+
 _db = click.option(
     "--db",
     "db_path",
@@ -239,6 +249,7 @@ _db = click.option(
 @click.option("--wait", default=30.0, show_default=True, help="seconds to wait for the outcome")
 @click.option("--horizon", default=3600.0, show_default=True, help="dead-letter after (seconds)")
 @click.argument("insz")
+@_faults
 def send(
     router: str,
     party: str,
@@ -252,8 +263,13 @@ def send(
     wait: float,
     horizon: float,
     insz: str,
+    faults: str,
+    fault_seed: str,
 ) -> None:
     """Declare attestations about a person and deliver them through the router."""
+    from runtime import faults as fault_points
+
+    fault_points.install_from(faults, fault_seed)
     from inbox.sender import KINDS
     from runtime.outbox import DeliveryStatus
 

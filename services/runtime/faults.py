@@ -4,19 +4,25 @@
 
 - `name:0.3` fails 30 % of the passes, drawn from a random generator seeded by
   `CARREFOUR_FAULT_SEED` (one generator per point, so points do not disturb each other's draws);
-- `name:#3` fails the third pass only; `name:#3+` every pass from the third on.
+- `name:#3` fails the third pass only; `name:#3+` every pass from the third on;
+- `name:exit#3` (or `name:exit0.1`): the process **dies** there instead, at once, as a `kill -9`
+  would leave it (`os._exit(EXIT_CODE)`: no cleanup, no reply, nothing flushed).
 
 `check(name)` raises `InjectedFault` (UNAVAILABLE `INJECTED_FAULT` when it reaches a caller) when
-the point fails. Points in the code (grep `faults.check`): `inbox.before_commit` (the inbox's
-transaction is rolled back, as if the inbox died before its commit), `inbox.after_commit` (stored,
-but the reply is lost), `outbox.before_send` and `outbox.after_send` (the dispatcher dies before
-the call, or after it but before recording the result). Nothing is injected unless installed:
-services install the plan from their Settings (`install(FaultPlan.parse(...))`), tests directly.
+the point fails, or ends the process for an `exit` point. Points in the code (grep
+`faults.check`): `inbox.before_commit` (the inbox's transaction is rolled back, as if the inbox
+died before its commit), `inbox.after_commit` (stored, but the reply is lost),
+`outbox.before_send` and `outbox.after_send` (the dispatcher dies before the call, or after it
+but before recording the result). Nothing is injected unless installed: services install the
+plan from their Settings (`install(FaultPlan.parse(...))`), command-line tools with
+`install_from`, tests directly.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -35,8 +41,13 @@ class InjectedFault(Unavailable):
         self.point = point
 
 
+#: The exit status of a process an `exit` point killed.
+EXIT_CODE = 86
+
+
 @dataclass
 class _Point:
+    exit: bool = False
     probability: float = 0.0
     first: int = 0  # the pass that fails (1-based), 0: by probability
     onwards: bool = False
@@ -61,12 +72,14 @@ class FaultPlan:
             name, sep, how = item.partition(":")
             if not sep or not name:
                 raise ValueError(f"fault {item!r}: expected NAME:PROBABILITY or NAME:#N")
+            exits = how.startswith("exit")
+            how = how.removeprefix("exit")
             if how.startswith("#"):
                 onwards = how.endswith("+")
                 count = how[1:-1] if onwards else how[1:]
                 if not count.isdigit() or int(count) < 1:
                     raise ValueError(f"fault {item!r}: #N needs a pass number >= 1")
-                plan.add(name, first=int(count), onwards=onwards)
+                plan.add(name, first=int(count), onwards=onwards, exit=exits)
             else:
                 try:
                     probability = float(how)
@@ -74,16 +87,26 @@ class FaultPlan:
                     raise ValueError(f"fault {item!r}: not a probability") from None
                 if not 0.0 <= probability <= 1.0:
                     raise ValueError(f"fault {item!r}: probability between 0 and 1")
-                plan.add(name, probability=probability)
+                plan.add(name, probability=probability, exit=exits)
         return plan
 
     def add(
-        self, name: str, *, probability: float = 0.0, first: int = 0, onwards: bool = False
+        self,
+        name: str,
+        *,
+        probability: float = 0.0,
+        first: int = 0,
+        onwards: bool = False,
+        exit: bool = False,  # noqa: A002 - the spec's word
     ) -> FaultPlan:
         # One generator per point, seeded by the plan's seed and the point's name.
         rng = random.Random(f"{self.seed}:{name}")
-        self._points[name] = _Point(probability, first, onwards, rng=rng)
+        self._points[name] = _Point(exit, probability, first, onwards, rng=rng)
         return self
+
+    def exits(self, name: str) -> bool:
+        point = self._points.get(name)
+        return point is not None and point.exit
 
     def fails(self, name: str) -> bool:
         point = self._points.get(name)
@@ -113,8 +136,22 @@ def installed() -> FaultPlan | None:
     return _plan
 
 
+def install_from(spec: str, seed: str) -> FaultPlan | None:
+    """Install the plan of `CARREFOUR_FAULTS` / `CARREFOUR_FAULT_SEED` values (for command-line
+    tools; services read them through their Settings). Empty spec: nothing installed."""
+    if not spec:
+        return None
+    plan = FaultPlan.parse(spec, int(seed or 0))
+    install(plan)
+    return plan
+
+
 def check(name: str) -> None:
     """Raise InjectedFault when the installed plan says this pass of `name` fails."""
     plan = _plan
     if plan is not None and plan.fails(name):
+        if plan.exits(name):
+            sys.stderr.write(f"fault point {name}: exiting (seed {plan.seed})\n")
+            sys.stderr.flush()
+            os._exit(EXIT_CODE)
         raise InjectedFault(name)
