@@ -36,6 +36,10 @@ One implementation for every sender (DRS, the mutation service, later ones):
    delivery, every `ack_poll_seconds`; 0 = never) and `Dispatcher.refresh(ids)` asks at once
    for the rows a sender's user is looking at.
 6. **Graceful stop**: `stop()` lets in-flight deliveries finish and records them.
+7. **Order**: by default deliveries run concurrently, so two attestations about one person may
+   arrive in either order. `Dispatcher(per_subject_order=True)` (for the mutation service's
+   "in order per person") sends a person's next attestation only once the previous one is
+   delivered or dead-lettered (order of `created_at`, then id).
 
 Logs name the attestation id, kind, destination and the failure's code and reason; never the
 INSZ or the payload.
@@ -105,25 +109,32 @@ def _columns() -> list[sa.Column[Any]]:
     ]
 
 
-_INDEX = ("ix_outbox_attestation_due", ("status", "next_attempt_at"))
+_INDEXES = (
+    ("ix_outbox_attestation_due", ("status", "next_attempt_at")),
+    # Per-subject order (Dispatcher(per_subject_order=True)): a person's earlier pending rows.
+    ("ix_outbox_attestation_subject", ("subject_insz", "status", "created_at")),
+)
 
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
     """Define `outbox_attestation` on a sender's MetaData (its models then include it)."""
     table = sa.Table(TABLE, metadata, *_columns())
-    sa.Index(_INDEX[0], *(table.c[c] for c in _INDEX[1]))
+    for name, columns in _INDEXES:
+        sa.Index(name, *(table.c[c] for c in columns))
     return table
 
 
 def create_outbox_table(op: Any) -> None:
     """In a sender's Alembic migration `upgrade()`: `create_outbox_table(op)`."""
     op.create_table(TABLE, *_columns())
-    op.create_index(_INDEX[0], TABLE, list(_INDEX[1]))
+    for name, columns in _INDEXES:
+        op.create_index(name, TABLE, list(columns))
 
 
 def drop_outbox_table(op: Any) -> None:
     """In the same migration's `downgrade()`."""
-    op.drop_index(_INDEX[0], table_name=TABLE)
+    for name, _ in reversed(_INDEXES):
+        op.drop_index(name, table_name=TABLE)
     op.drop_table(TABLE)
 
 
@@ -351,6 +362,7 @@ class Dispatcher:
         poll_seconds: float = 0.05,
         lease_seconds: float = 30.0,
         ack_poll_seconds: float = 0.0,
+        per_subject_order: bool = False,
         on_delivered: Callable[[OutboxEntry], None] | None = None,
     ) -> None:
         self.db, self.outbox, self.transport = db, outbox, transport
@@ -369,6 +381,21 @@ class Dispatcher:
         self._last_ack_poll = 0.0
         t = outbox.table
         self._due = sa.select(t).where(t.c.status == DeliveryStatus.PENDING.value)
+        if per_subject_order:
+            # Per person, oldest first: a row is due only when no earlier row about the same
+            # person is still pending (in flight, waiting for a retry); dead-lettered or
+            # delivered rows do not hold the next one back.
+            earlier = t.alias("earlier")
+            self._due = self._due.where(
+                ~sa.exists().where(
+                    earlier.c.subject_insz == t.c.subject_insz,
+                    earlier.c.status == DeliveryStatus.PENDING.value,
+                    sa.or_(
+                        earlier.c.created_at < t.c.created_at,
+                        sa.and_(earlier.c.created_at == t.c.created_at, earlier.c.id < t.c.id),
+                    ),
+                )
+            )
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> Dispatcher:

@@ -41,12 +41,19 @@ class FakeTransport:
         self.script = list(script or [])
         self.sent: Counter[str] = Counter()
         self.acked: set[str] = set()
+        self.fail_once: set[str] = set()
+        self.order: list[str] = []
         self.lock = threading.Lock()
 
     def deliver(self, entry: OutboxEntry, sender: str) -> Delivered:
         with self.lock:
             self.sent[entry.id] += 1
             outcome = self.script.pop(0) if self.script else None
+            if entry.id in self.fail_once:
+                self.fail_once.discard(entry.id)
+                outcome = DeliveryFailed("UNAVAILABLE", "", permanent=False)
+            else:
+                self.order.append(entry.id)
         if isinstance(outcome, DeliveryFailed):
             raise outcome
         return Delivered(f"inboxes/{entry.destination or 'mut-100'}/attestations/{entry.id}", "tk")
@@ -214,3 +221,23 @@ def test_the_thread_delivers_and_stops_gracefully_when_started(db: Database) -> 
     dispatcher.stop()
     assert sender.outbox.counts(db)[DeliveryStatus.DELIVERED] == 5 and len(transport.sent) == 5
     assert set(transport.sent) == set(ids)
+
+
+def test_a_persons_attestations_arrive_in_order_when_per_subject_order_is_on(db: Database) -> None:
+    clock = FixedClock(T0)
+    sender, transport = DemoSender(db, clock), FakeTransport()
+    first = sender.declare("unemployment.c4", MAN, DAY)
+    clock.advance(dt.timedelta(milliseconds=1))
+    second, third = (sender.declare("unemployment.c4", MAN, DAY) for _ in range(2))
+    other = sender.declare("unemployment.c4", "03020100274", DAY)
+    transport.fail_once.add(first)
+    dispatcher = _dispatcher(db, sender, transport, clock, per_subject_order=True)
+    dispatcher.run_once()  # the first fails; the person's later ones wait, another person's not
+    assert transport.order == [other] and set(transport.sent) == {first, other}
+    clock.set(sender.outbox.status(db, first).next_attempt_at)
+    while dispatcher.run_once():
+        pass
+    mine = [i for i in transport.order if i != other]
+    assert mine[0] == first and sorted(mine[1:]) == sorted([second, third])
+    ordered = sorted([second, third])  # same created_at: by id
+    assert mine[1:] == ordered

@@ -179,6 +179,8 @@ def test_a_fault_point_fails_as_planned_when_installed() -> None:
     assert [again.fails("c") for _ in range(4)] == [r[2] for r in outcomes]  # seeded
     with pytest.raises(ValueError):
         FaultPlan.parse("a:2")
+    kills = FaultPlan.parse("a:exit#2,b:exit0.5,c:#1")
+    assert (kills.exits("a"), kills.exits("b"), kills.exits("c")) == (True, True, False)
 
 
 def test_settings_install_the_fault_plan_named_by_the_environment_when_set(tmp_path) -> None:  # noqa: ANN001
