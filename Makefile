@@ -17,7 +17,7 @@ PKI := $(PKI_DIR)/.issued
 SERVICES := echo registry router mutuality inbox
 # What `make run` starts, in start order: each a program instance with its own port, database
 # and log (runtime.supervise's MESH): the mutualities' hub is the router program as `hub-cin`,
-# and each demonstration mutuality the `mutuality` program.
+# each demonstration mutuality the `mutuality` program, each institution inbox the `inbox` one.
 MESH := echo registry router hub-cin mut-100 mut-200 inbox-onem inbox-mut-100 inbox-mut-200 inbox-fedris
 PYTEST_ARGS ?=
 

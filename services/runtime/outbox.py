@@ -273,6 +273,17 @@ class Outbox:
         with db.read() as conn:
             return [_entry(r) for r in conn.execute(stmt.limit(limit))]
 
+    def purge(self, db: Database, before: dt.datetime) -> int:
+        """Delete DELIVERED and ACKNOWLEDGED rows delivered before `before` (the sender's
+        retention; the inboxes keep the attestations). Dead-lettered rows stay for operators."""
+        t = self.table
+        done = [DeliveryStatus.DELIVERED.value, DeliveryStatus.ACKNOWLEDGED.value]
+        with db.write() as conn:
+            result = conn.execute(
+                sa.delete(t).where(t.c.status.in_(done), t.c.delivered_at < before)
+            )
+        return result.rowcount or 0
+
     def counts(self, db: Database) -> dict[DeliveryStatus, int]:
         t = self.table
         with db.read() as conn:

@@ -241,3 +241,20 @@ def test_a_persons_attestations_arrive_in_order_when_per_subject_order_is_on(db:
     assert mine[0] == first and sorted(mine[1:]) == sorted([second, third])
     ordered = sorted([second, third])  # same created_at: by id
     assert mine[1:] == ordered
+
+
+def test_only_old_delivered_rows_are_purged_when_the_retention_ends(db: Database) -> None:
+    clock = FixedClock(T0)
+    refused = DeliveryFailed("PERMISSION_DENIED", "NOT_AUTHORISED", permanent=True)
+    sender, transport = DemoSender(db, clock), FakeTransport([refused])
+    dead = sender.declare("unemployment.c4", MAN, DAY)
+    dispatcher = _dispatcher(db, sender, transport, clock)
+    dispatcher.run_once()
+    old = sender.declare("unemployment.c4", MAN, DAY)
+    dispatcher.run_once()
+    clock.advance(dt.timedelta(days=1))
+    recent = sender.declare("unemployment.c4", MAN, DAY)
+    dispatcher.run_once()
+    assert sender.outbox.purge(db, T0 + dt.timedelta(hours=1)) == 1
+    assert {e.id for e in sender.outbox.entries(db)} == {dead, recent}
+    assert old not in {e.id for e in sender.outbox.entries(db)}
