@@ -15,7 +15,8 @@ delivers through the primary router, as DRS will.
 2. The same open loop through **the hub**: sickness attestations whose mutuality the directory
    finds at the primary (`cin`) and at the hub (mut-100 / mut-200).
 3. **Maximum rate**: a backlog of `--backlog` attestations committed at once, drained by the
-   dispatcher: attestations stored per second.
+   dispatcher: attestations stored per second; then an open loop at 90 % of that rate for
+   `--sustain-seconds`, to show whether it is sustained (nothing left pending, latency bounded).
 
 Target (issue 8): p99 <= 1 s from commit to stored.
 """
@@ -288,7 +289,7 @@ def open_loop(
 
 def backlog(
     var_dir: Path, pki_dir: Path, procs: dict[str, ServiceProcess], count: int
-) -> list[str]:
+) -> tuple[list[str], float]:
     inszs = seeded_inszs(2000)
     sender = Sender(var_dir, pki_dir, procs["router"].port, "backlog")
     sender.dispatcher.stop()  # commit the whole backlog first
@@ -313,7 +314,7 @@ def backlog(
     return [
         f"maximum rate: a backlog of {count} drained in {took:.1f} s = {done / took:.0f}"
         f" attestations stored per second ({counts[DeliveryStatus.PENDING]} left pending)"
-    ]
+    ], done / took
 
 
 def run(args: argparse.Namespace) -> list[str]:
@@ -330,7 +331,14 @@ def run(args: argparse.Namespace) -> list[str]:
                 var_dir, pki_dir, procs, name="to the mutuality (directory, primary + hub)",
                 kind="sickness.zima-001", rate=args.rate, seconds=args.hub_seconds, consume=False,
             )  # fmt: skip
-            lines += backlog(var_dir, pki_dir, procs, args.backlog)
+            drained, drain_rate = backlog(var_dir, pki_dir, procs, args.backlog)
+            lines += drained
+            if args.sustain_seconds:  # open loop just under the drain rate: is it sustained?
+                lines += open_loop(
+                    var_dir, pki_dir, procs, name="sustained (90% of the drain rate)",
+                    kind="unemployment.c4", rate=0.9 * drain_rate,
+                    seconds=args.sustain_seconds, consume=False,
+                )  # fmt: skip
     return lines
 
 
@@ -339,6 +347,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inbox-seconds", type=float, default=60.0)
     parser.add_argument("--hub-seconds", type=float, default=20.0)
     parser.add_argument("--backlog", type=int, default=3000)
+    parser.add_argument("--sustain-seconds", type=float, default=20.0)
 
 
 def main(argv: list[str] | None = None) -> int:
