@@ -22,6 +22,7 @@ has taken them does it update the mirror and delete the outbox rows it handled. 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -39,7 +40,10 @@ BATCH = 1000
 
 def intervals(periods: Iterable[Period]) -> list[DirectoryInterval]:
     """The active periods' days, merged where they overlap or touch, by start date."""
-    spans = sorted((p.start_date, p.end_date) for p in periods if p.active)
+    spans = sorted(
+        ((p.start_date, p.end_date) for p in periods if p.active),
+        key=lambda span: (span[0], span[1] or dt.date.max),
+    )
     merged: list[DirectoryInterval] = []
     for start, end in spans:
         if merged:
