@@ -7,6 +7,13 @@ set), so the seed needs no running registry. Idempotent: does nothing once insti
 
 The directory entries integrate persons that the registry's deterministic seed always creates
 (runtime.identifiers' worked examples), so the README's routed consultation works at once.
+
+DIMONA (the ONSS's service) is registered the same way: its consultation contract
+(`cbss.dimona.v1.DimonaConsultationService`, provider `onss`), with authorisations for ONEM and
+INAMI to list a worker's periods and for Famiwal to read a student's balance. The ONSS's own
+identification authorisation (directory check NONE) covers the registry methods DIMONA calls:
+GetPersonStatuses and RegisterBisNumber (no read mask, no cap), SearchPersons, and GetPerson
+under a read-mask cap.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 SEED_ADMIN = Caller(PartyKind.ADMIN, "seed")
 REGISTRY_SERVICE = "cbss.registry.v1.RegistryService"
+DIMONA_SERVICE = "cbss.dimona.v1.DimonaConsultationService"
 
 INSTITUTIONS = (
     Institution("nr", "Registre national / Rijksregister", sectors=frozenset()),
@@ -88,6 +96,8 @@ AUTHORISATIONS = (
         "GetPerson",
     ),
     # Identification flow: ONSS identifies workers it does not know yet (directory check NONE).
+    # One grant per method: a read-mask cap applies to GetPerson only (the other methods have
+    # no read mask, and a cap would refuse them with READ_MASK_REQUIRED).
     (
         "onss",
         "ISC/05/003",
@@ -95,9 +105,31 @@ AUTHORISATIONS = (
         DirectoryCheck.NONE,
         set(),
         {"identity", "birth", "status"},
-        "",
+        "GetPerson",
+    ),
+    *(
+        (
+            "onss",
+            "ISC/05/003",
+            {"employment.identification"},
+            DirectoryCheck.NONE,
+            set(),
+            set(),
+            method,
+        )
+        for method in ("GetPersonStatuses", "SearchPersons", "RegisterBisNumber")
     ),
 )
+
+#: DIMONA consultations: (requester, deliberation, legal contexts, capacities, method).
+DIMONA_AUTHORISATIONS = (
+    ("onem", "ISC/18/002", {"unemployment.control"}, {Capacity(18, 1), Capacity(18, 4)},
+     "ListWorkerPeriods"),
+    ("inami", "ISC/19/051", {"health-insurance.incapacity"}, {Capacity(11, 2)},
+     "ListWorkerPeriods"),
+    ("famiwal", "ISC/20/018", {"family-allowances.entitlement"}, {Capacity(7, 104)},
+     "GetWorkerStudentBalance"),
+)  # fmt: skip
 
 #: Persons the registry's seed always has (see runtime.identifiers' worked examples).
 DIRECTORY = (
@@ -105,6 +137,7 @@ DIRECTORY = (
     ("cin", "85071412330", Capacity(11, 1), dt.date(2003, 9, 1)),
     ("cin", "03020100274", Capacity(11, 1), dt.date(2021, 2, 1)),
     ("famiwal", "03020100274", Capacity(7, 104), dt.date(2003, 2, 1)),
+    ("inami", "85071412330", Capacity(11, 2), dt.date(2025, 1, 1)),
 )
 
 
@@ -125,7 +158,10 @@ def contract_files(file: _descriptor.FileDescriptor) -> list[bytes]:
     return list(seen.values())
 
 
-def seed_router(settings: Settings, registry_endpoint: str) -> int:
+def seed_router(
+    settings: Settings, registry_endpoint: str, dimona_endpoint: str = "localhost:50053"
+) -> int:
+    from cbss.dimona.v1 import dimona_pb2
     from cbss.registry.v1 import registry_pb2
 
     clock = SystemClock()
@@ -181,6 +217,29 @@ def seed_router(settings: Settings, registry_endpoint: str) -> int:
                     valid_to=None,
                 ),
             )
+        admin.register_service(
+            SEED_ADMIN,
+            ServiceProvider(DIMONA_SERVICE, "onss", dimona_endpoint, DeceasedPolicy.PASS_WITH_FLAG),
+            contract_files(dimona_pb2.DESCRIPTOR),
+        )
+        for requester, ref, contexts, capacities, method in DIMONA_AUTHORISATIONS:
+            admin.grant(
+                SEED_ADMIN,
+                Authorisation(
+                    id="",
+                    deliberation=ref,
+                    requester=requester,
+                    service=DIMONA_SERVICE,
+                    method=method,
+                    destination="",
+                    legal_contexts=frozenset(contexts),
+                    directory_check=DirectoryCheck.REQUIRED,
+                    capacities=frozenset(capacities),
+                    read_mask_cap=frozenset(),
+                    valid_from=dt.date(2020, 1, 1),
+                    valid_to=None,
+                ),
+            )
         directory = SqlDirectory(db)
         for institution, insz, capacity, start in DIRECTORY:
             directory.register([DirectoryEntry(insz, institution, capacity, start)])
@@ -190,7 +249,7 @@ def seed_router(settings: Settings, registry_endpoint: str) -> int:
     logger.info(
         "router seeded: %d institutions, %d authorisations, %d directory entries",
         len(INSTITUTIONS),
-        len(AUTHORISATIONS),
+        len(AUTHORISATIONS) + len(DIMONA_AUTHORISATIONS),
         len(DIRECTORY),
     )
     return 0

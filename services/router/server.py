@@ -188,7 +188,9 @@ def _seed(settings: Settings, args: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m router seed")
     parser.add_argument("--registry-endpoint", default="localhost:50051")
-    return seed_router(settings, parser.parse_args(args).registry_endpoint)
+    parser.add_argument("--dimona-endpoint", default="localhost:50053")
+    parsed = parser.parse_args(args)
+    return seed_router(settings, parsed.registry_endpoint, parsed.dimona_endpoint)
 
 
 def _verify_log(settings: Settings, args: list[str]) -> int:

@@ -237,17 +237,17 @@ class SqlDirectory:
         ended = 0
         t = DirectoryEntryRow
         for e in entries:
-            result = session.execute(
-                sa.update(t)
-                .where(
-                    t.institution == e.institution,
-                    t.insz == e.insz,
-                    t.sector == e.capacity.sector,
-                    t.code == e.capacity.code,
-                    t.start_date == e.start,
-                )
-                .values(end_date=e.end)
+            match = (
+                t.institution == e.institution,
+                t.insz == e.insz,
+                t.sector == e.capacity.sector,
+                t.code == e.capacity.code,
+                t.start_date == e.start,
             )
+            if e.end is not None and e.end < e.start:  # withdrawn: it never applied
+                result = session.execute(sa.delete(t).where(*match))
+            else:
+                result = session.execute(sa.update(t).where(*match).values(end_date=e.end))
             ended += result.rowcount or 0
         return ended
 
