@@ -14,7 +14,7 @@ GENERATED := $(GEN)/.generated
 PKI_DIR := var/pki
 PKI := $(PKI_DIR)/.issued
 # Services that exist so far, in start order. Each is `python -m <name>` with its own database.
-SERVICES := echo registry router
+SERVICES := echo registry router dimona
 PYTEST_ARGS ?=
 
 print-services:

@@ -53,7 +53,16 @@ MESH: dict[str, ServiceSpec] = {
         ServiceSpec(
             "router",
             50052,
-            prepare=(("migrate",), ("seed", "--registry-endpoint", "localhost:50051")),
+            prepare=(
+                ("migrate",),
+                (
+                    "seed",
+                    "--registry-endpoint",
+                    "localhost:50051",
+                    "--dimona-endpoint",
+                    "localhost:50053",
+                ),
+            ),
             env=(("REGISTRY_ADDR", "localhost:50051"), ("ROUTER_NAME", "cbss")),
             try_commands=(
                 ".venv/bin/python -m registry.cli --as institution-onem"
@@ -62,6 +71,21 @@ MESH: dict[str, ServiceSpec] = {
                 " --legal-context family-allowances.entitlement get 85071412330 --mask identity"
                 "   # refused: not integrated",
                 ".venv/bin/python -m router verify-log",
+            ),
+        ),
+        ServiceSpec(
+            "dimona",
+            50053,
+            prepare=(("migrate",), ("seed",)),
+            env=(("ROUTER_ADDR", "localhost:50052"), ("ROUTER_NAME", "cbss")),
+            try_commands=(
+                ".venv/bin/python -m dimona.cli --as employer-000100006 in 85071412330"
+                " --type OTH --jc 202 --start $(date -d tomorrow +%F)",
+                ".venv/bin/python -m dimona.cli --as employer-000100006 in 03020100274"
+                " --type STU --jc 202 --start $(date -d tomorrow +%F) --end"
+                " $(date -d 'tomorrow +6 days' +%F) --hours 700   # over quota: warning",
+                ".venv/bin/python -m dimona.cli --as institution-onem"
+                " --legal-context unemployment.control worker-periods 85071412330",
             ),
         ),
     )
