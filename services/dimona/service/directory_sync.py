@@ -12,8 +12,9 @@ has taken them does it update the mirror and delete the outbox rows it handled. 
 - batched: at 300 declarations/s, one call per batch instead of one per declaration;
 - convergent and idempotent: the entries are derived from the current periods, so replaying a
   batch (after a crash between the router's answer and the mirror's update) sends what is
-  needed again, and the router's calls are idempotent. A start date the mirror does not know is
-  withdrawn before it is registered, so a half-done earlier attempt leaves no duplicate;
+  needed again, and the router's calls are idempotent. For a worker whose earlier attempt may
+  have been half done (it failed, or its rows predate this process), a start date the mirror
+  does not know is withdrawn before it is registered, so no duplicate entry is left;
 - one entry per continuous employment: the directory says "ONSS holds an employment file on
   this person over these days" (capacity 1/1), so a worker's active periods, with every employer,
   are merged where they overlap or touch. IN adds or widens an interval, OUT ends it, CANCEL
@@ -57,9 +58,17 @@ def intervals(periods: Iterable[Period]) -> list[DirectoryInterval]:
 
 
 def changes(
-    insz: str, desired: Sequence[DirectoryInterval], known: Sequence[DirectoryInterval]
+    insz: str,
+    desired: Sequence[DirectoryInterval],
+    known: Sequence[DirectoryInterval],
+    *,
+    careful: bool = True,
 ) -> tuple[list[Entry], list[Entry], list[Entry]]:
-    """(withdraw, end, register) to go from `known` (the mirror) to `desired`."""
+    """(withdraw, end, register) to go from `known` (the mirror) to `desired`.
+
+    `careful`: the mirror may be behind the router (an earlier attempt for this worker failed
+    or the process stopped during one), so a start it does not know is withdrawn before it is
+    registered; otherwise it is registered straight away."""
     want = {i.start: i.end for i in desired}
     have = {i.start: i.end for i in known}
     withdraw: list[Entry] = []
@@ -70,8 +79,8 @@ def changes(
     for start in sorted(want):
         target = want[start]
         if start not in have:
-            # Unknown to the mirror: withdraw first, in case an earlier attempt got it there.
-            withdraw.append((insz, DirectoryInterval(start, target)))
+            if careful:  # an earlier attempt may have got it there with another end
+                withdraw.append((insz, DirectoryInterval(start, target)))
             register.append((insz, DirectoryInterval(start, target)))
         elif have[start] != target:
             if target is None:  # reopened: an open entry is registered, not "ended"
@@ -97,6 +106,11 @@ class DirectorySync:
     ) -> None:
         self._unit, self._read, self._directory = unit, read_unit, directory
         self._batch, self._idle, self._max_backoff = batch_workers, idle_seconds, max_backoff
+        #: Outbox rows up to this id were written before this process started (read on the
+        #: first run): their workers' mirrors may be behind the router (a crash mid-batch).
+        self._boundary: int | None = None
+        #: Workers whose last batch failed part-way: their mirrors may be behind too.
+        self._suspect: set[str] = set()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -110,6 +124,8 @@ class DirectorySync:
         date (0: nothing pending). Raises ServiceError when the router refuses or is down
         (the rows stay)."""
         with self._read() as unit:
+            if self._boundary is None:
+                self._boundary = unit.outbox.last_id()
             pending = unit.outbox.pending(self._batch * 4)
             last_id: dict[str, int] = {}
             for row_id, insz in pending:
@@ -124,11 +140,14 @@ class DirectorySync:
         withdraw: list[Entry] = []
         end: list[Entry] = []
         register: list[Entry] = []
+        boundary = self._boundary or 0
+        careful = self._suspect | {w for row_id, w in pending if row_id <= boundary}
         for w in workers:
-            a, b, c = changes(w, desired[w], mirror.get(w, []))
+            a, b, c = changes(w, desired[w], mirror.get(w, []), careful=w in careful)
             withdraw += a
             end += b
             register += c
+        self._suspect |= set(workers)  # until the router has taken the whole batch
         for send, entries in (
             (self._directory.withdraw, withdraw),
             (self._directory.end, end),
@@ -137,9 +156,10 @@ class DirectorySync:
             for i in range(0, len(entries), BATCH):
                 send(entries[i : i + BATCH])
         with self._unit() as unit:
-            for w in workers:
-                unit.outbox.set_mirror(w, desired[w])
-                unit.outbox.delete_upto(w, last_id[w])
+            unit.outbox.set_mirrors(desired)
+            # Every pending row of these workers up to the last one read was read: done.
+            unit.outbox.delete_handled(workers, max(last_id.values()))
+        self._suspect -= set(workers)
         return len(workers)
 
     def start(self) -> None:

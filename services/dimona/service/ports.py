@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -101,17 +101,25 @@ class OutboxRepository(Protocol):
         """Note that the worker's directory entries must be brought up to date."""
         ...
 
+    def last_id(self) -> int:
+        """The highest row id pending (0 when none)."""
+        ...
+
     def pending(self, limit: int) -> list[tuple[int, str]]:
         """(outbox id, worker) rows, oldest first."""
         ...
 
-    def delete_upto(self, insz: str, last_id: int) -> None: ...
+    def delete_handled(self, inszs: Sequence[str], last_id: int) -> None:
+        """Delete these workers' rows up to `last_id` (they were handled)."""
+        ...
 
     def mirror(self, inszs: Sequence[str]) -> dict[str, list[DirectoryInterval]]:
         """What was last registered at the router for these workers."""
         ...
 
-    def set_mirror(self, insz: str, intervals: Sequence[DirectoryInterval]) -> None: ...
+    def set_mirrors(self, intervals: Mapping[str, Sequence[DirectoryInterval]]) -> None:
+        """Replace the mirror of each worker given."""
+        ...
 
 
 class DimonaUnit(Protocol):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -128,7 +128,27 @@ _GET_DECLARATION = sa.select(_declaration).where(
     _declaration.c.employer == sa.bindparam("employer"),
     _declaration.c.reference == sa.bindparam("reference"),
 )
-_LOCK_WORKER = sa.select(_worker.c.insz).where(_worker.c.insz == sa.bindparam("insz"))
+_LOCK_WORKER = (
+    sa.select(_worker.c.insz).where(_worker.c.insz == sa.bindparam("insz")).with_for_update()
+)
+#: (SQLite, PostgreSQL): a new worker's row, or nothing when it exists.
+_ADD_WORKER = (
+    sqlite.insert(_worker).on_conflict_do_nothing(),
+    postgresql.insert(_worker).on_conflict_do_nothing(),
+)
+# Inserts and updates built once too; the values travel as bind parameters.
+_INSERT_PERIOD = sa.insert(_period).returning(_period.c.id)
+_UPDATE_PERIOD = sa.update(_period).where(_period.c.id == sa.bindparam("period_id"))
+_INSERT_DECLARATION = sa.insert(_declaration)
+_INSERT_EVENT = sa.insert(_event)
+_INSERT_OUTBOX = sa.insert(_outbox)
+_GET_EMPLOYER = sa.select(_employer).where(_employer.c.onss_number == sa.bindparam("onss"))
+_HAS_MANDATE = sa.select(_mandate.c.id).where(
+    _mandate.c.employer == sa.bindparam("employer"),
+    _mandate.c.bureau == sa.bindparam("bureau"),
+    _mandate.c.valid_from <= sa.bindparam("on"),
+    sa.or_(_mandate.c.valid_to.is_(None), _mandate.c.valid_to >= sa.bindparam("on")),
+)
 _NEXT_SEQUENCE = (
     sa.update(_counter)
     .where(_counter.c.id == 1)
@@ -142,9 +162,7 @@ class SqlEmployers:
         self._c = conn
 
     def get(self, onss_number: str) -> Employer | None:
-        row = self._c.execute(
-            sa.select(_employer).where(_employer.c.onss_number == onss_number)
-        ).first()
+        row = self._c.execute(_GET_EMPLOYER, {"onss": onss_number}).first()
         if row is None:
             return None
         return Employer(
@@ -158,12 +176,7 @@ class SqlEmployers:
 
     def has_mandate(self, employer: str, bureau: str, on: dt.date) -> bool:
         found = self._c.execute(
-            sa.select(_mandate.c.id).where(
-                _mandate.c.employer == employer,
-                _mandate.c.bureau == bureau,
-                _mandate.c.valid_from <= on,
-                sa.or_(_mandate.c.valid_to.is_(None), _mandate.c.valid_to >= on),
-            )
+            _HAS_MANDATE, {"employer": employer, "bureau": bureau, "on": on}
         ).first()
         return found is not None
 
@@ -198,10 +211,9 @@ class SqlPeriods:
 
     def lock_worker(self, insz: str) -> None:
         dialect = self._c.dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_worker)
-        self._c.execute(insert.values(insz=insz).on_conflict_do_nothing())
+        self._c.execute(_ADD_WORKER[dialect == "postgresql"], {"insz": insz})
         if dialect != "sqlite":  # SQLite: the whole write transaction is serialised already
-            self._c.execute(_LOCK_WORKER.with_for_update(), {"insz": insz})
+            self._c.execute(_LOCK_WORKER, {"insz": insz})
 
     def get(self, period_id: int) -> Period | None:
         row = self._c.execute(_GET_PERIOD, {"id": period_id}).first()
@@ -211,15 +223,11 @@ class SqlPeriods:
         return [_period_of(r) for r in self._c.execute(_OF_WORKER, {"worker": insz})]
 
     def add(self, period: Period) -> Period:
-        new_id = self._c.execute(
-            sa.insert(_period).values(period_values(period)).returning(_period.c.id)
-        ).scalar_one()
+        new_id = self._c.execute(_INSERT_PERIOD, period_values(period)).scalar_one()
         return dataclasses.replace(period, period_id=int(new_id))
 
     def update(self, period: Period) -> None:
-        self._c.execute(
-            sa.update(_period).where(_period.c.id == period.period_id).values(period_values(period))
-        )
+        self._c.execute(_UPDATE_PERIOD, {**period_values(period), "period_id": period.period_id})
 
     def by_employer(
         self, employer: str, worker: str | None, after_id: int, limit: int
@@ -301,7 +309,8 @@ class SqlDeclarations:
 
     def add(self, d: Declaration) -> None:
         self._c.execute(
-            sa.insert(_declaration).values(
+            _INSERT_DECLARATION,
+            dict(
                 employer=d.employer,
                 reference=d.reference,
                 action=d.action.value,
@@ -315,7 +324,7 @@ class SqlDeclarations:
                 submitted_at=d.submitted_at,
                 fingerprint=d.fingerprint,
                 period_snapshot=period_to_json(d.period) if d.period else None,
-            )
+            ),
         )
 
 
@@ -333,14 +342,15 @@ class SqlEvents:
 
     def add(self, event: EmploymentEvent) -> None:
         self._c.execute(
-            sa.insert(_event).values(
+            _INSERT_EVENT,
+            dict(
                 sequence=event.sequence,
                 kind=event.kind.value,
                 period_id=event.period.period_id,
                 declaration=event.declaration,
                 period=period_to_json(event.period),
                 recorded_at=event.recorded_at,
-            )
+            ),
         )
 
     def list(self, after: int, limit: int) -> list[EmploymentEvent]:
@@ -367,7 +377,12 @@ class SqlOutbox:
         self._c = conn
 
     def add(self, insz: str) -> None:
-        self._c.execute(sa.insert(_outbox).values(worker=insz, created_at=dt.datetime.now(dt.UTC)))
+        self._c.execute(_INSERT_OUTBOX, {"worker": insz, "created_at": dt.datetime.now(dt.UTC)})
+
+    def last_id(self) -> int:
+        return int(
+            self._c.execute(sa.select(sa.func.coalesce(sa.func.max(_outbox.c.id), 0))).scalar_one()
+        )
 
     def pending(self, limit: int) -> list[tuple[int, str]]:
         rows = self._c.execute(
@@ -375,8 +390,13 @@ class SqlOutbox:
         )
         return [(int(r.id), r.worker) for r in rows]
 
-    def delete_upto(self, insz: str, last_id: int) -> None:
-        self._c.execute(sa.delete(_outbox).where(_outbox.c.worker == insz, _outbox.c.id <= last_id))
+    def delete_handled(self, inszs: Sequence[str], last_id: int) -> None:
+        for i in range(0, len(inszs), 500):
+            self._c.execute(
+                sa.delete(_outbox).where(
+                    _outbox.c.worker.in_(list(inszs[i : i + 500])), _outbox.c.id <= last_id
+                )
+            )
 
     def mirror(self, inszs: Sequence[str]) -> dict[str, list[DirectoryInterval]]:
         found: dict[str, list[DirectoryInterval]] = {}
@@ -390,13 +410,17 @@ class SqlOutbox:
                 found.setdefault(r.worker, []).append(DirectoryInterval(r.start_date, r.end_date))
         return found
 
-    def set_mirror(self, insz: str, intervals: Sequence[DirectoryInterval]) -> None:
-        self._c.execute(sa.delete(_mirror).where(_mirror.c.worker == insz))
-        if intervals:
-            self._c.execute(
-                sa.insert(_mirror),
-                [{"worker": insz, "start_date": i.start, "end_date": i.end} for i in intervals],
-            )
+    def set_mirrors(self, intervals: Mapping[str, Sequence[DirectoryInterval]]) -> None:
+        workers = list(intervals)
+        for i in range(0, len(workers), 500):
+            self._c.execute(sa.delete(_mirror).where(_mirror.c.worker.in_(workers[i : i + 500])))
+        rows = [
+            {"worker": w, "start_date": span.start, "end_date": span.end}
+            for w, spans in intervals.items()
+            for span in spans
+        ]
+        if rows:
+            self._c.execute(sa.insert(_mirror), rows)
 
     def count(self) -> int:
         return int(self._c.execute(sa.select(sa.func.count()).select_from(_outbox)).scalar_one())

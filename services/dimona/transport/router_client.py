@@ -3,11 +3,11 @@ registry's GetPersonStatuses and RegisterBisNumber, under the identification aut
 legal context `employment.identification`, directory check NONE) and ONSS's entries in the
 reference directory (DirectoryService).
 
-Identity checks are batched: each declaration's INSZ joins a queue, and a couple of sender
-threads ask the router about everything queued in one GetPersonStatuses call (at most 200
-persons). Nothing waits for a batch to fill — a sender takes what is there as soon as it is
-free — so one declaration in flight costs one call, and 50 in flight cost a few calls that
-carry many persons each: the router's checks and its durable log write are then paid per batch,
+Identity checks are batched: each declaration's INSZ joins a queue, and a sender thread asks
+the router about everything queued in one GetPersonStatuses call (at most 200 persons).
+Nothing waits for a batch to fill — the sender takes what is there as soon as it is free — so
+one declaration in flight costs one call, and 50 in flight cost a few calls that carry many
+persons each: the router's checks and its durable log write are then paid per batch,
 not per declaration (measured with `make bench`). Every person is still checked by the router
 and logged there, one log row each.
 
@@ -47,6 +47,8 @@ from runtime.errors import Unavailable
 logger = logging.getLogger(__name__)
 
 LEGAL_CONTEXT = "employment.identification"
+#: The institution that answers for the National Register and BIS register.
+REGISTER = "nr"
 #: The ONSS employment capacity in the directory (router.service.model: 1/1, UNCONFIRMED code).
 CAPACITY = directory_pb2.Capacity(sector=1, code=1)
 MAX_BATCH = 200
@@ -73,12 +75,17 @@ class RouterIdentity:
         channel: grpc.Channel,
         *,
         timeout: float = 10.0,
-        senders: int = 2,
+        senders: int = 1,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._stub = registry_pb2_grpc.RegistryServiceStub(channel)
         self._timeout, self._max_batch = timeout, max_batch
-        self._metadata = ((identity.LEGAL_CONTEXT_HEADER, LEGAL_CONTEXT),)
+        # The register is named: the router does not have to choose among providers of the
+        # registry's contract (a hub may offer it too).
+        self._metadata = (
+            (identity.LEGAL_CONTEXT_HEADER, LEGAL_CONTEXT),
+            (identity.DESTINATION_HEADER, REGISTER),
+        )
         self._queue: list[tuple[str, Future[PersonCheck]]] = []
         self._ready = threading.Condition()
         self._closed = False

@@ -176,11 +176,13 @@ def test_outbox_and_mirror_keep_what_the_dispatcher_needs_when_used(unit: SqlDim
         unit.outbox.add(insz)
     pending = unit.outbox.pending(10)
     assert [w for _, w in pending] == [WORKER, other, WORKER]
-    unit.outbox.delete_upto(WORKER, pending[0][0])
+    unit.outbox.delete_handled([WORKER], pending[0][0])
     assert [w for _, w in unit.outbox.pending(10)] == [other, WORKER]
+    unit.outbox.delete_handled([WORKER, other], pending[2][0])
+    assert unit.outbox.pending(10) == []
     spans = [DirectoryInterval(dt.date(2025, 1, 1), dt.date(2025, 1, 31)),
              DirectoryInterval(dt.date(2025, 3, 1), None)]  # fmt: skip
-    unit.outbox.set_mirror(WORKER, spans)
-    assert unit.outbox.mirror([WORKER, other]) == {WORKER: spans}
-    unit.outbox.set_mirror(WORKER, [])
-    assert unit.outbox.mirror([WORKER]) == {}
+    unit.outbox.set_mirrors({WORKER: spans, other: spans[:1]})
+    assert unit.outbox.mirror([WORKER, other]) == {WORKER: spans, other: spans[:1]}
+    unit.outbox.set_mirrors({WORKER: []})
+    assert unit.outbox.mirror([WORKER, other]) == {other: spans[:1]}

@@ -153,17 +153,22 @@ class _Outbox:
         self.s.outbox_id += 1
         self.s.outbox.append((self.s.outbox_id, insz))
 
+    def last_id(self) -> int:
+        return max((i for i, _ in self.s.outbox), default=0)
+
     def pending(self, limit: int) -> list[tuple[int, str]]:
         return self.s.outbox[:limit]
 
-    def delete_upto(self, insz: str, last_id: int) -> None:
-        self.s.outbox = [(i, w) for i, w in self.s.outbox if not (w == insz and i <= last_id)]
+    def delete_handled(self, inszs: Sequence[str], last_id: int) -> None:
+        done = set(inszs)
+        self.s.outbox = [(i, w) for i, w in self.s.outbox if not (w in done and i <= last_id)]
 
     def mirror(self, inszs: Sequence[str]) -> dict[str, list[DirectoryInterval]]:
         return {w: list(self.s.mirror[w]) for w in inszs if w in self.s.mirror}
 
-    def set_mirror(self, insz: str, intervals: Sequence[DirectoryInterval]) -> None:
-        self.s.mirror[insz] = list(intervals)
+    def set_mirrors(self, intervals: dict[str, Sequence[DirectoryInterval]]) -> None:
+        for insz, spans in intervals.items():
+            self.s.mirror[insz] = list(spans)
 
 
 class FakeUnit:

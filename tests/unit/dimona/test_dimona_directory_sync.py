@@ -109,6 +109,23 @@ def test_in_out_cancel_reach_the_router_as_register_end_withdraw_when_dispatched
     assert w.fake.state.mirror[WORKER] == []
 
 
+def test_new_start_is_registered_straight_away_when_nothing_failed(setup) -> None:  # noqa: ANN001
+    w, directory, sync = setup
+    assert sync.run_once() == 0  # the process's first run: nothing from before it
+    w.declarations.submit(_retail(), _sub(din(), "a"))
+    sync.run_once()
+    assert [kind for kind, _ in directory.calls] == ["register"]
+    directory.down = True
+    separate = din(start=dt.date(2025, 5, 1), end=dt.date(2025, 5, 10), jc="201")
+    w.declarations.submit(_retail(), _sub(separate, "b"))
+    with pytest.raises(Unavailable):
+        sync.run_once()
+    directory.down = False
+    directory.calls.clear()
+    sync.run_once()  # after a failure: careful
+    assert [kind for kind, _ in directory.calls] == ["withdraw", "register"]
+
+
 def test_nothing_is_lost_when_the_router_is_down_then_back(setup) -> None:  # noqa: ANN001
     w, directory, sync = setup
     w.declarations.submit(_retail(), _sub(din(), "a"))
@@ -136,7 +153,8 @@ def test_replayed_batch_converges_when_mirror_was_not_updated(setup) -> None:  #
     w.fake.state.mirror.clear()  # as if the process stopped before writing the mirror
     w.fake.state.outbox.append((99, WORKER))
     directory.calls.clear()
-    sync.run_once()
+    restarted = DirectorySync(w.fake.unit, w.fake.unit, directory)
+    restarted.run_once()
     kinds = [kind for kind, _ in directory.calls]
     assert kinds == ["withdraw", "register"]  # withdraw first: no duplicate entry
     assert dataclasses.asdict(w.fake.state.mirror[WORKER][0])["start"] == dt.date(2025, 6, 3)
