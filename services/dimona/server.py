@@ -14,6 +14,7 @@ from dimona.config import SERVICE, Settings
 from dimona.seed import command as seed
 from dimona.service.declarations import Declarations
 from dimona.service.directory_sync import DirectorySync
+from dimona.service.group_commit import GroupCommitter
 from dimona.service.ports import DirectoryPort, WorkerIdentity
 from dimona.service.queries import DimonaQueries
 from dimona.storage import MIGRATIONS
@@ -68,8 +69,17 @@ def create_server(
         idle_seconds=settings.directory_idle_seconds,
     )
     queries = DimonaQueries(unit_factory(db, write=False), clock)
+    # SQLite: several declarations per transaction (one writer, one WAL sync per group).
+    committer = GroupCommitter(unit_factory(db)) if db.is_sqlite else None
+    if committer is not None:
+        on_stop.insert(0, committer.close)
     declarations = Declarations(
-        unit_factory(db), unit_factory(db, write=False), identity, clock, on_accepted=sync.wake
+        unit_factory(db),
+        unit_factory(db, write=False),
+        identity,
+        clock,
+        on_accepted=sync.wake,
+        committer=committer,
     )
     host = ServiceHost(
         settings=settings.runtime,

@@ -49,6 +49,7 @@ from dimona.service.commands import (
     ValidSubmission,
     ValidUpdate,
 )
+from dimona.service.group_commit import GroupCommitter
 from dimona.service.model import (
     Action,
     Anomaly,
@@ -139,9 +140,12 @@ class Declarations:
         identity: WorkerIdentity,
         clock: Clock,
         on_accepted: Callable[[], None] = lambda: None,
+        committer: GroupCommitter | None = None,
     ) -> None:
+        """`committer`: run the units of work grouped (SQLite; see group_commit)."""
         self._unit, self._read = unit, read_unit
         self._identity, self._clock, self._on_accepted = identity, clock, on_accepted
+        self._committer = committer
 
     def submit(self, caller: Caller, submission: Submission) -> Declaration:
         access.require_declarant(caller)
@@ -158,7 +162,7 @@ class Declarations:
             self._identify(ctx, valid.form)
         declaration, created = self._retrying(lambda unit: self._decide(unit, ctx))
         if created:
-            logger.info(
+            logger.debug(  # the declaration row is the record; a log line each costs
                 "declaration %s %s: %s (period %d)",
                 ctx.action.value,
                 declaration.name,
@@ -222,6 +226,8 @@ class Declarations:
     def _retrying(self, work: Callable[[DimonaUnit], T]) -> T:
         for _attempt in range(MAX_ATTEMPTS):
             try:
+                if self._committer is not None:
+                    return self._committer.run(work)
                 with self._unit() as unit:
                     return work(unit)
             except ConflictError:

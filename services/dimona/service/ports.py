@@ -131,6 +131,11 @@ class DimonaUnit(Protocol):
     events: EventRepository
     outbox: OutboxRepository
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: an exception in the block undoes only the block (a lost race
+        raises ConflictError)."""
+        ...
+
 
 UnitFactory = Callable[[], AbstractContextManager[DimonaUnit]]
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from dimona.service.codec import (
     anomalies_from_json,
@@ -54,6 +54,7 @@ from dimona.storage.models import (
     WorkerRow,
 )
 from runtime.db import Database
+from runtime.errors import ConflictError
 
 _employer = EmployerRow.__table__
 _mandate = MandateRow.__table__
@@ -131,11 +132,8 @@ _GET_DECLARATION = sa.select(_declaration).where(
 _LOCK_WORKER = (
     sa.select(_worker.c.insz).where(_worker.c.insz == sa.bindparam("insz")).with_for_update()
 )
-#: (SQLite, PostgreSQL): a new worker's row, or nothing when it exists.
-_ADD_WORKER = (
-    sqlite.insert(_worker).on_conflict_do_nothing(),
-    postgresql.insert(_worker).on_conflict_do_nothing(),
-)
+#: A new worker's row, or nothing when it exists (PostgreSQL: the row the lock is taken on).
+_ADD_WORKER = postgresql.insert(_worker).on_conflict_do_nothing()
 # Inserts and updates built once too; the values travel as bind parameters.
 _INSERT_PERIOD = sa.insert(_period).returning(_period.c.id)
 _UPDATE_PERIOD = sa.update(_period).where(_period.c.id == sa.bindparam("period_id"))
@@ -158,14 +156,21 @@ _NEXT_SEQUENCE = (
 
 
 class SqlEmployers:
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, known: dict[str, Employer] | None = None) -> None:
         self._c = conn
+        #: Employers read before, shared by a factory's units: an employer's record never
+        #: changes nor goes away in this service (no RPC changes the register), so once read
+        #: it need not be read again. Mandates are always read: they can be revoked.
+        self._known = {} if known is None else known
 
     def get(self, onss_number: str) -> Employer | None:
+        found = self._known.get(onss_number)
+        if found is not None:
+            return found
         row = self._c.execute(_GET_EMPLOYER, {"onss": onss_number}).first()
         if row is None:
             return None
-        return Employer(
+        found = Employer(
             row.onss_number,
             row.enterprise_number,
             row.name,
@@ -173,6 +178,8 @@ class SqlEmployers:
             tuple(row.joint_committees),
             row.size_class,
         )
+        self._known[onss_number] = found
+        return found
 
     def has_mandate(self, employer: str, bureau: str, on: dt.date) -> bool:
         found = self._c.execute(
@@ -210,10 +217,10 @@ class SqlPeriods:
         self._c = conn
 
     def lock_worker(self, insz: str) -> None:
-        dialect = self._c.dialect.name
-        self._c.execute(_ADD_WORKER[dialect == "postgresql"], {"insz": insz})
-        if dialect != "sqlite":  # SQLite: the whole write transaction is serialised already
-            self._c.execute(_LOCK_WORKER, {"insz": insz})
+        if self._c.dialect.name == "sqlite":
+            return  # every write transaction is serialised as a whole already
+        self._c.execute(_ADD_WORKER, {"insz": insz})
+        self._c.execute(_LOCK_WORKER, {"insz": insz})
 
     def get(self, period_id: int) -> Period | None:
         row = self._c.execute(_GET_PERIOD, {"id": period_id}).first()
@@ -429,20 +436,31 @@ class SqlOutbox:
 class SqlDimonaUnit:
     """What the rules see of one transaction."""
 
-    def __init__(self, conn: sa.Connection) -> None:
-        self.employers = SqlEmployers(conn)
+    def __init__(self, conn: sa.Connection, employers: dict[str, Employer] | None = None) -> None:
+        self._conn = conn
+        self.employers = SqlEmployers(conn, employers)
         self.periods = SqlPeriods(conn)
         self.declarations = SqlDeclarations(conn)
         self.events = SqlEvents(conn)
         self.outbox = SqlOutbox(conn)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        try:
+            with self._conn.begin_nested():
+                yield
+        except sa.exc.IntegrityError as exc:  # the key was written first: a lost race
+            raise ConflictError() from exc
+
 
 def unit_factory(db: Database, *, write: bool = True):  # noqa: ANN201 - a UnitFactory
     """Units of work on Core connections (a lost race raises runtime.errors.ConflictError)."""
 
+    employers: dict[str, Employer] = {}
+
     @contextmanager
     def unit() -> Iterator[SqlDimonaUnit]:
         with db.write() if write else db.read() as conn:
-            yield SqlDimonaUnit(conn)
+            yield SqlDimonaUnit(conn, employers)
 
     return unit

@@ -167,7 +167,9 @@ def test_worker_lock_is_taken_again_when_the_worker_is_known(db: Database) -> No
             u.periods.lock_worker(WORKER)
     with db.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT count(*) FROM worker WHERE insz = :w"), {"w": WORKER})
-        assert rows.scalar_one() == 1
+        # PostgreSQL: one row, locked by every declaration about the worker; SQLite serialises
+        # write transactions as a whole and needs none.
+        assert rows.scalar_one() == (0 if db.is_sqlite else 1)
 
 
 def test_outbox_and_mirror_keep_what_the_dispatcher_needs_when_used(unit: SqlDimonaUnit) -> None:

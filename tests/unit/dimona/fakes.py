@@ -173,11 +173,21 @@ class _Outbox:
 
 class FakeUnit:
     def __init__(self, s: State) -> None:
+        self._state = s
         self.employers = _Employers(s)
         self.periods = _Periods(s)
         self.declarations = _Declarations(s)
         self.events = _Events(s)
         self.outbox = _Outbox(s)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        saved = copy.deepcopy(self._state.__dict__)
+        try:
+            yield
+        except BaseException:
+            self._state.__dict__.update(saved)
+            raise
 
 
 class FakeDimona:
