@@ -59,6 +59,7 @@ DEFAULT_PORT_BASE = 50050
 
 
 _PY = ".venv/bin/python"
+_DIMONA_CLI = f"{_PY} -m dimona.cli --target localhost:{{dimona}} --router localhost:{{router}}"
 _MUTUALITY_CLI = f"{_PY} -m mutuality.cli --router localhost:{{router}} --as institution-onem"
 
 #: The mesh on one machine, in start order. Ports are fixed so that CLIs find the services.
@@ -96,6 +97,8 @@ MESH: dict[str, ServiceSpec] = {
                     "localhost:{registry}",
                     "--hub-endpoint",
                     "localhost:{hub-cin}",
+                    "--dimona-endpoint",
+                    "localhost:{dimona}",
                 ),
             ),
             env=(("REGISTRY_ADDR", "localhost:{registry}"), ("ROUTER_NAME", "cbss")),
@@ -163,6 +166,22 @@ MESH: dict[str, ServiceSpec] = {
                 f"{_MUTUALITY_CLI} get 85071412330   # primary -> hub cin -> mut-100",
                 f"{_MUTUALITY_CLI} get 03020100274   # primary -> hub cin -> mut-200",
                 f"{_MUTUALITY_CLI} get 06070500252   # refused: NO_HOLDER (nobody's member)",
+            ),
+        ),
+        # DIMONA (the ONSS): employers declare; workers checked and integrated via the router.
+        ServiceSpec(
+            "dimona",
+            50056,
+            prepare=(("migrate",), ("seed",)),
+            env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
+            try_commands=(
+                f"{_DIMONA_CLI} --as employer-000100006 in 85071412330"
+                " --type OTH --jc 202 --start $(date -d tomorrow +%F)",
+                f"{_DIMONA_CLI} --as employer-000100006 in 03020100274"
+                " --type STU --jc 202 --start $(date -d tomorrow +%F) --end"
+                " $(date -d 'tomorrow +6 days' +%F) --hours 700   # over quota: warning",
+                f"{_DIMONA_CLI} --as institution-onem"
+                " --legal-context unemployment.control worker-periods 85071412330",
             ),
         ),
     )
