@@ -113,7 +113,9 @@ def network(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                     # The router's configuration as `make run` seeds it, with this run's ports;
                     # the router reloads it on its next call.
                     seed_router(
-                        router_settings, f"localhost:{registry.port}", f"localhost:{dimona.port}"
+                        router_settings,
+                        f"localhost:{registry.port}",
+                        dimona_endpoint=f"localhost:{dimona.port}",
                     )
                     yield Network(pki_dir, registry, router, dimona, dimona_db, router_db)
 

@@ -13,6 +13,7 @@ import pytest
 from cbss.dimona.v1 import dimona_pb2, dimona_pb2_grpc
 from cbss.router.v1 import directory_pb2, directory_pb2_grpc
 from registry.seed.population import (
+    FIXED_BIS,
     FIXED_DECEASED,
     FIXED_MAN,
     FIXED_REPLACED,
@@ -199,9 +200,10 @@ def test_family_fund_reads_a_students_balance_through_the_router_when_authorised
 def test_consultation_is_refused_by_the_router_when_not_authorised_or_not_integrated(
     network: Network, party: str, legal: str, reason: str
 ) -> None:
+    # A person ONEM has not integrated (the seed gives ONEM FIXED_MAN and FIXED_WOMAN).
     with network.via_router(party) as channel, pytest.raises(grpc.RpcError) as err:
         dimona_pb2_grpc.DimonaConsultationServiceStub(channel).ListWorkerPeriods(
-            dimona_pb2.ListWorkerPeriodsRequest(insz=FIXED_WOMAN),
+            dimona_pb2.ListWorkerPeriodsRequest(insz=FIXED_BIS),
             metadata=[(identity.LEGAL_CONTEXT_HEADER, legal)],
             timeout=10,
         )
