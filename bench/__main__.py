@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import dimona
 from bench.harness import Result, ServiceProcess, cpu_breakdown, measure, report
 from bench.router import figures, network, targets
 from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
@@ -29,7 +30,12 @@ async def _run(args: argparse.Namespace) -> int:
         var_dir = Path(tmp)
         pki_dir = var_dir / "pki"
         pki.init(pki_dir)
-        with ServiceProcess("echo", var_dir, pki_dir) as echo, network(var_dir, pki_dir) as procs:
+        with (
+            ServiceProcess("echo", var_dir, pki_dir) as echo,
+            network(var_dir, pki_dir) as procs,
+            dimona.dimona_process(var_dir, procs["router"]) as dimona_server,
+        ):
+            procs = {**procs, "dimona": dimona_server}
 
             def echo_call(channel):  # noqa: ANN001, ANN202
                 stub = echo_pb2_grpc.EchoServiceStub(channel)
@@ -42,7 +48,11 @@ async def _run(args: argparse.Namespace) -> int:
                     concurrency=args.concurrency, duration=args.seconds,
                 )  # fmt: skip
 
-            plan = [("echo (bare)", echo_round), *figures(procs, pki_dir, args)]
+            plan = [
+                ("echo (bare)", echo_round),
+                *figures(procs, pki_dir, args),
+                *dimona.figures(procs, pki_dir, args),
+            ]
             rounds: dict[str, list[Result]] = {name: [] for name, _ in plan}
             for _ in range(args.rounds):  # interleaved, so a slow moment hits every target
                 for name, run in plan:
@@ -68,6 +78,16 @@ async def _run(args: argparse.Namespace) -> int:
         f"GetPerson >= 50% of the echo: {get_person.rate / baseline.rate:.0%}\n"
     )
     out.write("\n".join(targets(results)) + "\n")
+    out.write("\n".join(dimona.targets(results)) + "\n")
+    dimona_result = by[dimona.NAME]
+    out.write(
+        "  Dimona CPU ms per declaration, per process: "
+        + ", ".join(
+            f"{name} {seconds / max(dimona_result.calls, 1) * 1e3:.2f}"
+            for name, seconds in dimona_result.process_cpu.items()
+        )
+        + "\n"
+    )
     failed = sum(r.errors for rs in rounds.values() for r in rs)
     if failed:
         out.write(f"\n{failed} calls failed\n")
@@ -80,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--only", choices=("all", "router", "inbox"), default="all", help="which figures"
+        "--only", choices=("all", "mesh", "inbox"), default="all", help="which figures"
     )
     from bench import inbox
 
     inbox.add_arguments(parser)
     args = parser.parse_args(argv)
-    status = asyncio.run(_run(args)) if args.only in ("all", "router") else 0
+    status = asyncio.run(_run(args)) if args.only in ("all", "mesh") else 0
     if args.only in ("all", "inbox"):
         sys.stdout.write("\nAttestation delivery (sender -> router [-> hub] -> inbox), SQLite:\n")
         sys.stdout.write("\n".join(inbox.run(args)) + "\n")

@@ -22,6 +22,13 @@ seed needs no running provider. Convergent: each run writes only what is missing
 
 The directory entries integrate persons that the registry's deterministic seed always creates
 (runtime.identifiers' worked examples), so the README's routed consultations work at once.
+
+DIMONA (the ONSS's service) is registered the same way: its consultation contract
+(`cbss.dimona.v1.DimonaConsultationService`, provider `onss`), with authorisations for ONEM and
+INAMI to list a worker's periods and for Famiwal to read a student's balance. The ONSS's own
+identification authorisation (directory check NONE) covers the registry methods DIMONA calls:
+GetPersonStatuses and RegisterBisNumber (no read mask, no cap), SearchPersons, and GetPerson
+under a read-mask cap.
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ MUTUALITY_SERVICE = "cbss.mutuality.v1.MutualityService"
 HUB = "cin"
 #: ONEM checks whether an unemployed person is insured, or on incapacity benefits instead.
 MUTUALITY_LEGAL_CONTEXT = "unemployment.incapacity-check"
+DIMONA_SERVICE = "cbss.dimona.v1.DimonaConsultationService"
 
 INSTITUTIONS = (
     Institution("nr", "Registre national / Rijksregister", sectors=frozenset()),
@@ -110,6 +118,8 @@ AUTHORISATIONS = (
         "GetPerson",
     ),
     # Identification flow: ONSS identifies workers it does not know yet (directory check NONE).
+    # One grant per method: a read-mask cap applies to GetPerson only (the other methods have
+    # no read mask, and a cap would refuse them with READ_MASK_REQUIRED).
     (
         "onss",
         "ISC/05/003",
@@ -117,9 +127,31 @@ AUTHORISATIONS = (
         DirectoryCheck.NONE,
         set(),
         {"identity", "birth", "status"},
-        "",
+        "GetPerson",
+    ),
+    *(
+        (
+            "onss",
+            "ISC/05/003",
+            {"employment.identification"},
+            DirectoryCheck.NONE,
+            set(),
+            set(),
+            method,
+        )
+        for method in ("GetPersonStatuses", "SearchPersons", "RegisterBisNumber")
     ),
 )
+
+#: DIMONA consultations: (requester, deliberation, legal contexts, capacities, method).
+DIMONA_AUTHORISATIONS = (
+    ("onem", "ISC/18/002", {"unemployment.control"}, {Capacity(18, 1), Capacity(18, 4)},
+     "ListWorkerPeriods"),
+    ("inami", "ISC/19/051", {"health-insurance.incapacity"}, {Capacity(11, 2)},
+     "ListWorkerPeriods"),
+    ("famiwal", "ISC/20/018", {"family-allowances.entitlement"}, {Capacity(7, 104)},
+     "GetWorkerStudentBalance"),
+)  # fmt: skip
 
 #: Persons the registry's seed always has (see runtime.identifiers' worked examples).
 DIRECTORY = (
@@ -130,6 +162,7 @@ DIRECTORY = (
     # Job seekers ONEM follows: a member of mut-200 and a person of no mutuality (NO_HOLDER).
     ("onem", "03020100274", Capacity(18, 4), dt.date(2024, 9, 1)),
     ("onem", "06070500252", Capacity(18, 4), dt.date(2024, 9, 1)),
+    ("inami", "85071412330", Capacity(11, 2), dt.date(2025, 1, 1)),
 )
 
 #: The mutualities' network, on both routers: who may ask a mutuality (requester,
@@ -247,8 +280,13 @@ class _Seeder:
 
 
 def _seed_primary(
-    seeder: _Seeder, directory: SqlDirectory, registry_endpoint: str, hub_endpoint: str
+    seeder: _Seeder,
+    directory: SqlDirectory,
+    registry_endpoint: str,
+    hub_endpoint: str,
+    dimona_endpoint: str,
 ) -> str:
+    from cbss.dimona.v1 import dimona_pb2
     from cbss.registry.v1 import registry_pb2
 
     for institution in INSTITUTIONS:
@@ -261,6 +299,23 @@ def _seed_primary(
         seeder.grant(
             _authorisation(
                 requester, ref, REGISTRY_SERVICE, method, contexts, check, capacities, cap
+            )
+        )
+    seeder.provider(
+        ServiceProvider(DIMONA_SERVICE, "onss", dimona_endpoint, DeceasedPolicy.PASS_WITH_FLAG),
+        contract_files(dimona_pb2.DESCRIPTOR),
+    )
+    for requester, ref, contexts, capacities, method in DIMONA_AUTHORISATIONS:
+        seeder.grant(
+            _authorisation(
+                requester,
+                ref,
+                DIMONA_SERVICE,
+                method,
+                contexts,
+                DirectoryCheck.REQUIRED,
+                capacities,
+                set(),
             )
         )
     added = 0
@@ -397,6 +452,7 @@ def seed_router(
     role: str = "primary",
     hub_endpoint: str = "",
     members: dict[str, str] | None = None,
+    dimona_endpoint: str = "localhost:50056",
     inboxes: dict[str, str] | None = None,
 ) -> int:
     """Bring this router's database to the demonstration network of its role (`primary` or
@@ -430,7 +486,9 @@ def seed_router(
         if role == "hub":
             summary = _seed_hub(seeder, members or {})
         else:
-            summary = _seed_primary(seeder, SqlDirectory(db), registry_endpoint, hub_endpoint)
+            summary = _seed_primary(
+                seeder, SqlDirectory(db), registry_endpoint, hub_endpoint, dimona_endpoint
+            )
         if inboxes is not None:
             summary += _seed_inboxes(seeder, inboxes, hub_endpoint, role)
     finally:

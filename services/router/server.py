@@ -205,6 +205,9 @@ def _seed(settings: Settings, args: list[str]) -> int:
     )
     parser.add_argument("--registry-endpoint", default="localhost:50051", help="primary only")
     parser.add_argument(
+        "--dimona-endpoint", default="localhost:50056", help="primary only: where DIMONA serves"
+    )
+    parser.add_argument(
         "--hub-endpoint", default="", help="primary only: where the mutualities' hub serves"
     )
     parser.add_argument(
@@ -246,6 +249,7 @@ def _seed(settings: Settings, args: list[str]) -> int:
             role=parsed.role,
             hub_endpoint=parsed.hub_endpoint,
             members=members,
+            dimona_endpoint=parsed.dimona_endpoint,
             inboxes=inboxes or None,
         )
     except ValueError as exc:

@@ -9,7 +9,7 @@ Waits until every health check is SERVING, prints the endpoints and commands to 
 watches: a service that exits is reported and restarted (at most 3 times in a row). Ctrl-C (or
 SIGTERM) stops every service with SIGTERM and waits for them to drain.
 
-Ports are fixed so that CLIs find the services: 50050 (echo) to 50055 (mut-200), and the
+Ports are fixed so that CLIs find the services: 50050 (echo) to 50056 (dimona), and the
 institution inboxes on 50060 (ONEM) to 50063 (Fedris).
 `CARREFOUR_PORT_BASE` moves them all (e.g. 51050 for 51050..51055), to run a second mesh beside
 another one; the try commands printed then name the moved ports. In the specs' prepare steps,
@@ -60,6 +60,7 @@ DEFAULT_PORT_BASE = 50050
 
 
 _PY = ".venv/bin/python"
+_DIMONA_CLI = f"{_PY} -m dimona.cli --target localhost:{{dimona}} --router localhost:{{router}}"
 _MUTUALITY_CLI = f"{_PY} -m mutuality.cli --router localhost:{{router}} --as institution-onem"
 
 #: Institution inboxes in `make run`: (institution, port).
@@ -109,6 +110,8 @@ MESH: dict[str, ServiceSpec] = {
                     "localhost:{registry}",
                     "--hub-endpoint",
                     "localhost:{hub-cin}",
+                    "--dimona-endpoint",
+                    "localhost:{dimona}",
                     *("--inbox", "onem=localhost:{inbox-onem}"),
                     *("--inbox", "fedris=localhost:{inbox-fedris}"),
                 ),
@@ -180,6 +183,22 @@ MESH: dict[str, ServiceSpec] = {
                 f"{_MUTUALITY_CLI} get 85071412330   # primary -> hub cin -> mut-100",
                 f"{_MUTUALITY_CLI} get 03020100274   # primary -> hub cin -> mut-200",
                 f"{_MUTUALITY_CLI} get 06070500252   # refused: NO_HOLDER (nobody's member)",
+            ),
+        ),
+        # DIMONA (the ONSS): employers declare; workers checked and integrated via the router.
+        ServiceSpec(
+            "dimona",
+            50056,
+            prepare=(("migrate",), ("seed",)),
+            env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
+            try_commands=(
+                f"{_DIMONA_CLI} --as employer-000100006 in 85071412330"
+                " --type OTH --jc 202 --start $(date -d tomorrow +%F)",
+                f"{_DIMONA_CLI} --as employer-000100006 in 03020100274"
+                " --type STU --jc 202 --start $(date -d tomorrow +%F) --end"
+                " $(date -d 'tomorrow +6 days' +%F) --hours 700   # over quota: warning",
+                f"{_DIMONA_CLI} --as institution-onem"
+                " --legal-context unemployment.control worker-periods 85071412330",
             ),
         ),
         # The institution inboxes (services/inbox): one program, an instance per institution.

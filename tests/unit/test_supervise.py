@@ -13,7 +13,7 @@ from runtime.supervise import MESH, Supervisor, port_base, ports
 def test_ports_move_together_when_a_base_is_given() -> None:
     assert ports().items() >= {
         "echo": 50050, "registry": 50051, "router": 50052,
-        "hub-cin": 50053, "mut-100": 50054, "mut-200": 50055,
+        "hub-cin": 50053, "mut-100": 50054, "mut-200": 50055, "dimona": 50056,
     }.items()  # fmt: skip
     assert ports(51050)["mut-200"] == 51055
     assert ports(51050)["inbox-onem"] == 51060 and ports()["inbox-fedris"] == 50063

@@ -2,6 +2,9 @@
 
 - `institution/nr` (the National Register) changes persons with a National Register number;
 - `institution/cbss` (the CBSS) registers BIS numbers and changes persons with a BIS number;
+  the CBSS's own router (`router/cbss`) forwards BIS registrations of the institutions it has
+  authorised for them (the ONSS identifying a worker declared without an INSZ in DIMONA): the
+  router has checked the requester's authorisation and legal context and logged the call;
 - `admin/*` (operators) may do both.
 
 Anyone else is refused with PERMISSION_DENIED `NOT_AUTHORISED` before its input is even looked at.
@@ -38,9 +41,13 @@ def require_changer(caller: Caller) -> None:
 
 
 def require_bis_registrar(caller: Caller) -> None:
-    """Only the CBSS (or an admin) issues BIS numbers."""
-    if caller.kind is not PartyKind.ADMIN and not _is_institution(caller, CBSS):
-        raise denied()
+    """Only the CBSS (or an admin) issues BIS numbers: itself, or through its router for an
+    institution the router has authorised."""
+    if caller.kind is PartyKind.ADMIN or _is_institution(caller, CBSS):
+        return
+    if caller.kind is PartyKind.ROUTER and caller.id == CBSS:
+        return
+    raise denied()
 
 
 def require_may_change(caller: Caller, kind: InszKind) -> None:

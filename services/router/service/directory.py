@@ -81,7 +81,10 @@ class DirectoryService:
                 problems.append(
                     FieldViolation(f"{where}.period.end_date", "required to unregister")
                 )
-            if e.end is not None and e.end < e.start:
+            # Ending on the day before the start withdraws the entry (it never applied: a
+            # cancelled declaration); any earlier end is a mistake.
+            earliest = e.start - dt.timedelta(days=1) if ending else e.start
+            if e.end is not None and e.end < earliest:
                 problems.append(FieldViolation(f"{where}.period.end_date", "before the start date"))
         if problems:
             raise InvalidArgument.for_fields(problems, "INVALID_ENTRY")

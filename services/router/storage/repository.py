@@ -207,34 +207,39 @@ class SqlDirectory:
             return self._register(session, entries)
 
     def _register(self, session: Session, entries: Iterable[DirectoryEntry]) -> tuple[int, int]:
-        added = unchanged = 0
-        t = DirectoryEntryRow
-        for e in entries:
-            exists = session.scalar(
-                sa.select(t.id).where(
-                    t.institution == e.institution,
-                    t.insz == e.insz,
-                    t.sector == e.capacity.sector,
-                    t.code == e.capacity.code,
-                    t.start_date == e.start,
-                    t.end_date.is_(None) if e.end is None else t.end_date == e.end,
+        # One read of what the batch's institutions hold for its persons, one multi-row insert:
+        # a batch of 1,000 costs two statements, not 2,000 (DIMONA integrates in batches).
+        t = DirectoryEntryRow.__table__
+        batch = list(entries)
+        known: set[tuple] = set()
+        for institution in {e.institution for e in batch}:
+            inszs = sorted({e.insz for e in batch if e.institution == institution})
+            for i in range(0, len(inszs), 500):
+                rows = session.execute(
+                    sa.select(t.c.insz, t.c.sector, t.c.code, t.c.start_date, t.c.end_date).where(
+                        t.c.institution == institution, t.c.insz.in_(inszs[i : i + 500])
+                    )
                 )
-            )
-            if exists is not None:
-                unchanged += 1
+                known.update((institution, *row) for row in rows)
+        added: list[dict[str, object]] = []
+        for e in batch:
+            key = (e.institution, e.insz, e.capacity.sector, e.capacity.code, e.start, e.end)
+            if key in known:
                 continue
-            session.add(
-                t(
-                    insz=e.insz,
-                    institution=e.institution,
-                    sector=e.capacity.sector,
-                    code=e.capacity.code,
-                    start_date=e.start,
-                    end_date=e.end,
-                )
+            known.add(key)
+            added.append(
+                {
+                    "insz": e.insz,
+                    "institution": e.institution,
+                    "sector": e.capacity.sector,
+                    "code": e.capacity.code,
+                    "start_date": e.start,
+                    "end_date": e.end,
+                }
             )
-            added += 1
-        return added, unchanged
+        if added:
+            session.execute(sa.insert(t), added)
+        return len(added), len(batch) - len(added)
 
     def unregister(self, entries: Iterable[DirectoryEntry]) -> int:
         """End entries in one transaction; returns how many were ended."""
@@ -245,17 +250,17 @@ class SqlDirectory:
         ended = 0
         t = DirectoryEntryRow
         for e in entries:
-            result = session.execute(
-                sa.update(t)
-                .where(
-                    t.institution == e.institution,
-                    t.insz == e.insz,
-                    t.sector == e.capacity.sector,
-                    t.code == e.capacity.code,
-                    t.start_date == e.start,
-                )
-                .values(end_date=e.end)
+            match = (
+                t.institution == e.institution,
+                t.insz == e.insz,
+                t.sector == e.capacity.sector,
+                t.code == e.capacity.code,
+                t.start_date == e.start,
             )
+            if e.end is not None and e.end < e.start:  # withdrawn: it never applied
+                result = session.execute(sa.delete(t).where(*match))
+            else:
+                result = session.execute(sa.update(t).where(*match).values(end_date=e.end))
             ended += result.rowcount or 0
         return ended
 

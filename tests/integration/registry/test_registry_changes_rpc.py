@@ -100,7 +100,7 @@ def nothing_written(rows: Rows, call: Callable[[], object]):
 # -- permissions -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("party", ["registry", "institution-onem", "router", "employer-000935467"])
+@pytest.mark.parametrize("party", ["registry", "institution-onem", "hub-cin", "employer-000935467"])
 def test_bis_registration_is_permission_denied_when_caller_is_not_cbss_or_admin(
     stub, rows: Rows, party: str
 ) -> None:
@@ -109,6 +109,22 @@ def test_bis_registration_is_permission_denied_when_caller_is_not_cbss_or_admin(
     )
     err = nothing_written(rows, lambda: stub(party).RegisterBisNumber(request, timeout=10))
     assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_AUTHORISED")
+
+
+def test_bis_registration_is_accepted_when_the_cbss_router_forwards_it(stub) -> None:
+    # The CBSS's own router forwards registrations of institutions it has authorised (DIMONA's
+    # workers declared without an INSZ); a hub's router (hub-cin) is refused above.
+    reply = stub("router").RegisterBisNumber(
+        R.RegisterBisNumberRequest(
+            request_id="via-router-1",
+            last_name="Wiśniewski",
+            first_names=["Adam"],
+            sex=types_pb2.SEX_MALE,
+            birth_date=day(1987, 3, 9),
+        ),
+        timeout=10,
+    )
+    assert reply.insz[2:4] == "43"  # a BIS number, sex known: March + 40
 
 
 def test_bis_registration_is_accepted_when_caller_is_an_admin(stub) -> None:

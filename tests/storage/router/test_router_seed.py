@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from router.config import Settings
-from router.seed import MUTUALITY_SERVICE, REGISTRY_SERVICE, SEED_ADMIN, seed_router
+from router.seed import (
+    DIMONA_SERVICE,
+    MUTUALITY_SERVICE,
+    REGISTRY_SERVICE,
+    SEED_ADMIN,
+    seed_router,
+)
 from router.storage.repository import SqlConfigSource
 from runtime.db import Database
 from tests.support.servers import service_env
@@ -41,6 +47,7 @@ def test_primary_knows_the_hub_as_provider_via_router_when_seeded_with_a_hub(
     assert _endpoints(snap) == {
         (REGISTRY_SERVICE, "nr"): ("localhost:50051", ""),
         (MUTUALITY_SERVICE, "cin"): ("localhost:50053", "cin"),
+        (DIMONA_SERVICE, "onss"): ("localhost:50056", ""),
     }
     onem = {(a.service, a.method, a.directory_check.value) for a in snap.authorisations["onem"]}
     assert (MUTUALITY_SERVICE, "GetAffiliation", "REQUIRED") in onem

@@ -254,3 +254,15 @@ def test_every_problem_is_reported_when_several_fields_are_invalid(
     with pytest.raises(InvalidArgument) as err:
         changes.register_bis(CBSS, registration(request_id="", last_name="", sex=None))
     assert [v.field for v in err.value.violations] == ["request_id", "last_name", "sex"]
+
+
+def test_registration_through_the_cbss_router_is_accepted_when_forwarded(
+    changes: RegistryChanges, fake: FakeRegistry
+) -> None:
+    from runtime.identity import Caller, PartyKind
+
+    result = changes.register_bis(Caller(PartyKind.ROUTER, "cbss"), registration())
+    assert result.outcome is Outcome.CREATED
+    with pytest.raises(PermissionDenied) as err:  # a hub's router is not the CBSS's
+        changes.register_bis(Caller(PartyKind.ROUTER, "cin"), registration(request_id="r-2"))
+    assert err.value.reason == "NOT_AUTHORISED"

@@ -1,0 +1,1 @@
+"""`python -m dimona seed`: the synthetic employer register and mandates."""
