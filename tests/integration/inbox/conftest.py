@@ -6,6 +6,7 @@ same one `make run` uses). Servers can be restarted on their port (a "killed" ro
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -79,11 +80,14 @@ class Mesh:
 @pytest.fixture(scope="module")
 def mesh(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     folder = tmp_path_factory.mktemp("inbox-net")
-    names = ("registry", "router", "hub", *INBOXES)
-    contexts = [fresh_database_url(folder, n) for n in names]
-    urls = {n: c.__enter__() for n, c in zip(names, contexts, strict=True)}
     hosts: dict[str, ServiceHost] = {}
-    try:
+    with contextlib.ExitStack() as stack:
+        urls = {
+            n: stack.enter_context(fresh_database_url(folder, n))
+            for n in ("registry", "router", "hub", *INBOXES)
+        }
+        # Stopped first (LIFO), before the databases are dropped.
+        stack.callback(lambda: [h.stop(grace=0) for h in reversed(list(hosts.values()))])
         db = Database(urls["registry"])
         db.migrate(REGISTRY_MIGRATIONS)
         load(db, count=20, seed=1)
@@ -170,11 +174,6 @@ def mesh(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Me
         )
         hub_db.dispose()
         yield mesh
-    finally:
-        for host in reversed(list(hosts.values())):
-            host.stop(grace=0)
-        for c in reversed(contexts):
-            c.__exit__(None, None, None)
 
 
 @dataclass
