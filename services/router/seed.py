@@ -187,6 +187,8 @@ MEMBER_CAPACITY = Capacity(11, 1)
 #: the sender declares for employers, it does not hold the person's file. Both the delivery and
 #: the sender's status question are granted.
 INBOX_SERVICE = "cbss.inbox.v1.InboxService"
+#: A work-accident insurer: registered at the primary when its inbox is seeded (`--inbox`).
+INSURER = "ethias"
 INBOX_SENDER = "onss"
 INBOX_METHODS = ("DeliverAttestation", "GetAttestationStatus")
 #: (legal context, deliberation, destination at the primary)
@@ -194,6 +196,7 @@ INBOX_AUTHORISATIONS = (
     ("drs.unemployment", "ISC/07/061", "onem"),
     ("drs.sickness", "ISC/07/062", HUB),
     ("drs.work-accident", "ISC/07/063", "fedris"),
+    ("drs.work-accident", "ISC/07/064", INSURER),
 )
 
 
@@ -380,6 +383,10 @@ def _seed_inboxes(seeder: _Seeder, inboxes: dict[str, str], hub_endpoint: str, r
     members = {i.id for i in HUB_INSTITUTIONS if i.hub == HUB}
     if role == "hub":
         seeder.institution(Institution(INBOX_SENDER, "Office national de sécurité sociale"))
+    elif INSURER in inboxes:
+        seeder.institution(
+            Institution(INSURER, "Ethias — accidents du travail", sectors=frozenset({24}))
+        )
     for provider, endpoint in inboxes.items():
         if (provider in members) != (role == "hub"):
             raise ValueError(f"--inbox {provider}: not a provider of the {role} router")

@@ -10,7 +10,7 @@ watches: a service that exits is reported and restarted (at most 3 times in a ro
 SIGTERM) stops every service with SIGTERM and waits for them to drain.
 
 Ports are fixed so that CLIs find the services: 50050 (echo) to 50056 (dimona), and the
-institution inboxes on 50060 (ONEM) to 50063 (Fedris).
+institution inboxes on 50060 (ONEM) to 50064 (Ethias, a work-accident insurer).
 `CARREFOUR_PORT_BASE` moves them all (e.g. 51050 for 51050..51055), to run a second mesh beside
 another one; the try commands printed then name the moved ports. In the specs' prepare steps,
 environment and try commands, `{<name>}` is the port of the named service and `{var}` the var
@@ -64,7 +64,13 @@ _DIMONA_CLI = f"{_PY} -m dimona.cli --target localhost:{{dimona}} --router local
 _MUTUALITY_CLI = f"{_PY} -m mutuality.cli --router localhost:{{router}} --as institution-onem"
 
 #: Institution inboxes in `make run`: (institution, port).
-INBOXES = (("onem", 50060), ("mut-100", 50061), ("mut-200", 50062), ("fedris", 50063))
+INBOXES = (
+    ("onem", 50060),
+    ("mut-100", 50061),
+    ("mut-200", 50062),
+    ("fedris", 50063),
+    ("ethias", 50064),  # a work-accident insurer
+)
 _INBOX_CLI = f"{_PY} -m inbox.cli"
 _INBOX_TRY = (
     f"{_INBOX_CLI} send --router localhost:{{router}} --kind unemployment.c4 85071412330"
@@ -114,6 +120,7 @@ MESH: dict[str, ServiceSpec] = {
                     "localhost:{dimona}",
                     *("--inbox", "onem=localhost:{inbox-onem}"),
                     *("--inbox", "fedris=localhost:{inbox-fedris}"),
+                    *("--inbox", "ethias=localhost:{inbox-ethias}"),
                 ),
             ),
             env=(("REGISTRY_ADDR", "localhost:{registry}"), ("ROUTER_NAME", "cbss")),
@@ -209,7 +216,7 @@ MESH: dict[str, ServiceSpec] = {
                 module="inbox",
                 cert=f"institution-{institution}",
                 env=(("INBOX_INSTITUTION", institution),),
-                try_commands=_INBOX_TRY if institution == "fedris" else (),
+                try_commands=_INBOX_TRY if institution == "ethias" else (),
             )
             for institution, port in INBOXES
         ),

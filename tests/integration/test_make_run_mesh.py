@@ -39,7 +39,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 MESH_ORDER = ["echo", "registry", "router", "hub-cin", "mut-100", "mut-200"]
-MESH_ORDER += ["inbox-onem", "inbox-mut-100", "inbox-mut-200", "inbox-fedris"]
+MESH_ORDER += ["inbox-onem", "inbox-mut-100", "inbox-mut-200", "inbox-fedris", "inbox-ethias"]
 ONEM = "spiffe://carrefour.local/institution/onem"
 SERVICE = "cbss.mutuality.v1.MutualityService"
 START_TIMEOUT = 240

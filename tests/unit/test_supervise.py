@@ -16,7 +16,7 @@ def test_ports_move_together_when_a_base_is_given() -> None:
         "hub-cin": 50053, "mut-100": 50054, "mut-200": 50055, "dimona": 50056,
     }.items()  # fmt: skip
     assert ports(51050)["mut-200"] == 51055
-    assert ports(51050)["inbox-onem"] == 51060 and ports()["inbox-fedris"] == 50063
+    assert ports(51050)["inbox-onem"] == 51060 and ports()["inbox-ethias"] == 50064
     assert port_base({}) == 50050 and port_base({"CARREFOUR_PORT_BASE": "51050"}) == 51050
     with pytest.raises(SystemExit):
         port_base({"CARREFOUR_PORT_BASE": "80"})

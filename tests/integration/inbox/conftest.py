@@ -36,7 +36,7 @@ from runtime.server import ServiceHost
 from tests.support.databases import fresh_database_url
 from tests.support.servers import running, service_env
 
-INBOXES = ("onem", "fedris", "mut-100", "mut-200")
+INBOXES = ("onem", "fedris", "ethias", "mut-100", "mut-200")
 #: Who is whose member at the hub (the primary's seed has `cin` holding both).
 MEMBERS = {FIXED_MAN: "mut-100", FIXED_WOMAN: "mut-200"}
 DAY = dt.date(2026, 11, 2)
@@ -152,7 +152,7 @@ def mesh(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Me
             registry,
             role="primary",
             hub_endpoint=endpoint["hub"],
-            inboxes={"onem": endpoint["onem"], "fedris": endpoint["fedris"]},
+            inboxes={n: endpoint[n] for n in ("onem", "fedris", "ethias")},
         )
         hub_settings = RouterSettings.from_env(
             service_env(pki_dir, "hub-cin", urls["hub"], ROUTER_NAME="cin", REGISTRY_ADDR=registry)

@@ -63,12 +63,15 @@ def test_reaches_the_named_institution_when_the_sender_names_it(mesh: Mesh, send
     ids = [
         sender.demo.declare("unemployment.c4", FIXED_MAN, DAY, b'{"last_day": "2026-11-01"}'),
         sender.demo.declare("work-accident.declaration", FIXED_WOMAN, DAY),
+        # The employer named its insurer (DRS will check the policy against the insurer list).
+        sender.demo.declare("work-accident.declaration", FIXED_MAN, DAY, destination="ethias"),
     ]
     entries = _settle(sender, ids, sender.dispatcher())
-    assert [e.status for e in entries] == [DeliveryStatus.DELIVERED] * 2
+    assert [e.status for e in entries] == [DeliveryStatus.DELIVERED] * 3
     assert [e.delivered_to.split("/attestations/")[0] for e in entries] == [
         "inboxes/onem",
         "inboxes/fedris",
+        "inboxes/ethias",
     ]
     assert ids[0] in _inbox_ids(mesh, "onem") and ids[1] in _inbox_ids(mesh, "fedris")
     onss = "spiffe://carrefour.local/institution/onss"
