@@ -222,8 +222,8 @@ def _seed(settings: Settings, args: list[str]) -> int:
         action="append",
         default=[],
         metavar="ID=HOST:PORT",
-        help="an institution inbox and its endpoint (repeatable): onem, fedris at the primary "
-        "(with --hub-endpoint, provider cin too); the member mutualities at a hub",
+        help="an institution inbox and its endpoint (repeatable): onem, fedris, ethias at the "
+        "primary (with --hub-endpoint, provider cin too); the member mutualities at a hub",
     )
     parsed = parser.parse_args(args)
     inboxes = {}
