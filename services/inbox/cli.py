@@ -5,7 +5,8 @@
     python -m inbox.cli ack --as institution-onem --target localhost:50060 NAME... | --all
     python -m inbox.cli send --router localhost:50052 --kind unemployment.c4 INSZ [--on DATE]
         [--destination ID] [--count N] [--payload JSON]
-    python -m inbox.cli status [--refresh] [ID...]
+    python -m inbox.cli status [--refresh] [--deliver] [ID...]
+    python -m inbox.cli requeue ID...
 
 `list` and `ack` call the inbox directly with the owning institution's certificate (`--as`, a
 file stem in `--pki`); the server must present that institution's certificate too. `send` is the
@@ -13,7 +14,8 @@ demonstration sender (inbox.sender): it records each attestation in its own data
 (`--db`, default `var/db/sender-demo.sqlite3`) in the same transaction as its declaration, then
 runs the shared outbox's dispatcher, as `onss`, until every attestation it sent is delivered or
 dead-lettered (or `--wait` seconds pass), and prints their statuses. `status` prints the demo
-sender's outbox; `--refresh` first asks the inboxes, through the router, which were acknowledged.
+sender's outbox; `--refresh` first asks the inboxes, through the router, which were acknowledged,
+and `--deliver` runs one dispatcher pass first. `requeue` gives dead letters another chance.
 Errors are printed on stderr as `CODE REASON: message`, with exit status 1.
 """
 
@@ -332,6 +334,20 @@ def status(
         channel.close()
     entries = [sender.outbox.status(db, i) for i in ids] if ids else sender.outbox.entries(db)
     _print_entries([e for e in entries if e is not None])
+    db.dispose()
+
+
+@cli.command()
+@_db
+@click.argument("ids", nargs=-1, required=True)
+def requeue(db_path: Path, ids: tuple[str, ...]) -> None:
+    """Give dead-lettered attestations another chance (a fresh horizon from now); the next
+    `send` or `status --deliver` delivers them."""
+    from inbox.sender import DemoSender
+
+    db = _sender_db(db_path)
+    sender = DemoSender(db)
+    out.print(f"{sender.outbox.requeue(db, list(ids))} attestation(s) pending again")
     db.dispose()
 
 

@@ -24,7 +24,8 @@ One implementation for every sender (DRS, the mutation service, later ones):
    which a later integration may cure) is retried after `RetryPolicy.delay(attempt)`: exponential
    from `base_seconds`, capped at `max_delay_seconds`, with "equal jitter" (half fixed, half
    random, from an injectable `random.Random`). Once `horizon_seconds` have passed since the
-   attestation was created, the row is **dead-lettered** (`DEAD_LETTERED`, last error kept).
+   attestation was created (or re-queued by an operator: `Outbox.requeue`), the row is
+   **dead-lettered** (`DEAD_LETTERED`, last error kept).
    A **permanent refusal** (any other code: PERMISSION_DENIED NOT_AUTHORISED or
    LEGAL_CONTEXT_NOT_AUTHORISED, INVALID_ARGUMENT, ALREADY_EXISTS IDEMPOTENCY_KEY_REUSED, ...)
    is dead-lettered at once, never retried: retrying cannot change the answer, and the sender's
@@ -106,6 +107,8 @@ def _columns() -> list[sa.Column[Any]]:
         sa.Column("router_ticket", sa.String(36), nullable=False),
         #: `CODE REASON` of the last failure (no personal data: codes and reasons only).
         sa.Column("last_error", sa.String(200), nullable=False),
+        #: When an operator re-queued a dead letter: the horizon runs again from then.
+        sa.Column("requeued_at", sa.DateTime(timezone=True), nullable=True),
     ]
 
 
@@ -175,6 +178,12 @@ class OutboxEntry:
     delivered_to: str
     router_ticket: str
     last_error: str
+    requeued_at: dt.datetime | None = None
+
+    @property
+    def horizon_from(self) -> dt.datetime:
+        """Where the dead-letter horizon runs from: creation, or the last re-queue."""
+        return self.requeued_at or self.created_at
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -190,6 +199,7 @@ def _entry(row: Any) -> OutboxEntry:
             **{k: m[k] for k in m.keys()},  # noqa: SIM118 - a RowMapping
             "status": DeliveryStatus(m["status"]),
             "created_at": _utc(m["created_at"]),
+            "requeued_at": _utc(m["requeued_at"]),
             "next_attempt_at": _utc(m["next_attempt_at"]),
             "delivered_at": _utc(m["delivered_at"]),
             "acknowledged_at": _utc(m["acknowledged_at"]),
@@ -272,6 +282,24 @@ class Outbox:
             stmt = stmt.where(self.table.c.status == status.value)
         with db.read() as conn:
             return [_entry(r) for r in conn.execute(stmt.limit(limit))]
+
+    def requeue(self, db: Database, ids: Sequence[str]) -> int:
+        """An operator's second chance for dead letters (the cause fixed: an authorisation
+        granted, a person integrated): PENDING again, due now, with a fresh horizon from now.
+        Returns how many were dead-lettered and are pending again."""
+        t, now = self.table, self.clock.now()
+        with db.write() as conn:
+            result = conn.execute(
+                sa.update(t)
+                .where(t.c.id.in_(list(ids)), t.c.status == DeliveryStatus.DEAD_LETTERED.value)
+                .values(
+                    status=DeliveryStatus.PENDING.value,
+                    next_attempt_at=now,
+                    dead_lettered_at=None,
+                    requeued_at=now,
+                )
+            )
+        return result.rowcount or 0
 
     def purge(self, db: Database, before: dt.datetime) -> int:
         """Delete DELIVERED and ACKNOWLEDGED rows delivered before `before` (the sender's
@@ -560,7 +588,7 @@ class Dispatcher:
                     )
                     continue
                 error = str(outcome)[:200]
-                horizon = entry.created_at + dt.timedelta(seconds=self.policy.horizon_seconds)
+                horizon = entry.horizon_from + dt.timedelta(seconds=self.policy.horizon_seconds)
                 if outcome.permanent or now >= horizon:
                     conn.execute(
                         sa.update(t)

@@ -258,3 +258,28 @@ def test_only_old_delivered_rows_are_purged_when_the_retention_ends(db: Database
     assert sender.outbox.purge(db, T0 + dt.timedelta(hours=1)) == 1
     assert {e.id for e in sender.outbox.entries(db)} == {dead, recent}
     assert old not in {e.id for e in sender.outbox.entries(db)}
+
+
+def test_a_dead_letter_is_delivered_with_a_fresh_horizon_when_an_operator_requeues_it(
+    db: Database,
+) -> None:
+    clock = FixedClock(T0)
+    refused = DeliveryFailed("PERMISSION_DENIED", "NOT_AUTHORISED", permanent=True)
+    down = DeliveryFailed("UNAVAILABLE", "", permanent=False)
+    sender, transport = DemoSender(db, clock), FakeTransport([refused])
+    att = sender.declare("unemployment.c4", MAN, DAY)
+    dispatcher = _dispatcher(db, sender, transport, clock)
+    dispatcher.run_once()
+    assert sender.outbox.status(db, att).status is DeliveryStatus.DEAD_LETTERED
+    # The authorisation is granted meanwhile, long after the original horizon (60 s).
+    clock.advance(dt.timedelta(hours=2))
+    assert sender.outbox.requeue(db, [att, "not-an-id"]) == 1
+    assert sender.outbox.requeue(db, [att]) == 0  # pending now: nothing to re-queue
+    transport.script = [down]
+    dispatcher.run_once()
+    entry = sender.outbox.status(db, att)
+    assert entry.status is DeliveryStatus.PENDING  # retried: the horizon runs from the re-queue
+    assert entry.requeued_at == clock.now() and entry.dead_lettered_at is None
+    clock.set(entry.next_attempt_at)
+    dispatcher.run_once()
+    assert sender.outbox.status(db, att).status is DeliveryStatus.DELIVERED
