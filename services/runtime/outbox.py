@@ -468,6 +468,7 @@ class Dispatcher:
             self._wake.set()
 
         while True:
+            self._wake.clear()  # before looking: a wake() from now on is not lost
             stopping = self._stop.is_set()
             with lock:
                 ready, done[:] = list(done), []
@@ -498,7 +499,6 @@ class Dispatcher:
                 logger.exception("outbox pass failed")
                 self._stop.wait(1.0)
             self._wake.wait(self.poll_seconds)
-            self._wake.clear()
 
     # -- one pass ----------------------------------------------------------------------------
     def claim(self, limit: int | None = None) -> list[OutboxEntry]:
