@@ -99,7 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
-    return asyncio.run(_run(parser.parse_args(argv)))
+    parser.add_argument(
+        "--only", choices=("all", "mesh", "inbox"), default="all", help="which figures"
+    )
+    from bench import inbox
+
+    inbox.add_arguments(parser)
+    args = parser.parse_args(argv)
+    status = asyncio.run(_run(args)) if args.only in ("all", "mesh") else 0
+    if args.only in ("all", "inbox"):
+        sys.stdout.write("\nAttestation delivery (sender -> router [-> hub] -> inbox), SQLite:\n")
+        sys.stdout.write("\n".join(inbox.run(args)) + "\n")
+    return status
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pb2
@@ -177,6 +178,26 @@ HUB_INSTITUTIONS = (
     Institution("mut-200", "Mutualité 200", Network.SECONDARY, hub=HUB, sectors=frozenset({11})),
 )
 MEMBER_CAPACITY = Capacity(11, 1)
+
+#: Institution inboxes (services/inbox): electronic attestations sent by ONSS's DRS (and the
+#: demonstration sender, inbox.sender, whose KINDS mirror this) to the competent institution.
+#: One authorisation per legal context (attestation kind family), each limited to its
+#: destination: ONEM for unemployment, the person's mutuality (provider `cin`, then the member
+#: chosen by the hub's directory) for sickness, Fedris for work accidents. Directory check NONE:
+#: the sender declares for employers, it does not hold the person's file. Both the delivery and
+#: the sender's status question are granted.
+INBOX_SERVICE = "cbss.inbox.v1.InboxService"
+#: A work-accident insurer: registered at the primary when its inbox is seeded (`--inbox`).
+INSURER = "ethias"
+INBOX_SENDER = "onss"
+INBOX_METHODS = ("DeliverAttestation", "GetAttestationStatus")
+#: (legal context, deliberation, destination at the primary)
+INBOX_AUTHORISATIONS = (
+    ("drs.unemployment", "ISC/07/061", "onem"),
+    ("drs.sickness", "ISC/07/062", HUB),
+    ("drs.work-accident", "ISC/07/063", "fedris"),
+    ("drs.work-accident", "ISC/07/064", INSURER),
+)
 
 
 def contract_files(file: _descriptor.FileDescriptor) -> list[bytes]:
@@ -336,6 +357,65 @@ def _seed_primary(
     )
 
 
+def _inbox_grants(seeder: _Seeder, at_hub: bool) -> None:
+    for legal, ref, destination in INBOX_AUTHORISATIONS:
+        if at_hub and destination != HUB:
+            continue
+        for method in INBOX_METHODS:
+            grant = _authorisation(
+                INBOX_SENDER,
+                ref,
+                INBOX_SERVICE,
+                method,
+                {legal},
+                DirectoryCheck.NONE,
+                set(),
+                set(),
+            )
+            seeder.grant(grant if at_hub else replace(grant, destination=destination))
+
+
+def _seed_inboxes(seeder: _Seeder, inboxes: dict[str, str], hub_endpoint: str, role: str) -> str:
+    """The inbox contract's providers and the sender's authorisations, for either role."""
+    from cbss.inbox.v1 import inbox_pb2
+
+    files = contract_files(inbox_pb2.DESCRIPTOR)
+    members = {i.id for i in HUB_INSTITUTIONS if i.hub == HUB}
+    if role == "hub":
+        seeder.institution(Institution(INBOX_SENDER, "Office national de sécurité sociale"))
+    elif INSURER in inboxes:
+        seeder.institution(
+            Institution(INSURER, "Ethias — accidents du travail", sectors=frozenset({24}))
+        )
+    for provider, endpoint in inboxes.items():
+        if (provider in members) != (role == "hub"):
+            raise ValueError(f"--inbox {provider}: not a provider of the {role} router")
+        seeder.provider(
+            ServiceProvider(
+                INBOX_SERVICE,
+                provider,
+                endpoint,
+                DeceasedPolicy.PASS_WITH_FLAG,
+                holder_capacities=frozenset({MEMBER_CAPACITY}) if role == "hub" else frozenset(),
+            ),
+            files,
+        )
+    if role == "primary" and hub_endpoint:
+        seeder.provider(
+            ServiceProvider(
+                INBOX_SERVICE,
+                HUB,
+                hub_endpoint,
+                DeceasedPolicy.PASS_WITH_FLAG,
+                holder_capacities=frozenset({MEMBER_CAPACITY}),
+                via_router=HUB,
+            ),
+            files,
+        )
+    _inbox_grants(seeder, role == "hub")
+    return f"; inboxes {', '.join(sorted(inboxes))}"
+
+
 def _seed_hub(seeder: _Seeder, members: dict[str, str]) -> str:
     from cbss.mutuality.v1 import mutuality_pb2
 
@@ -380,6 +460,7 @@ def seed_router(
     hub_endpoint: str = "",
     members: dict[str, str] | None = None,
     dimona_endpoint: str = "localhost:50056",
+    inboxes: dict[str, str] | None = None,
 ) -> int:
     """Bring this router's database to the demonstration network of its role (`primary` or
     `hub`): convergent, see `_Seeder` and the module doc."""
@@ -415,6 +496,8 @@ def seed_router(
             summary = _seed_primary(
                 seeder, SqlDirectory(db), registry_endpoint, hub_endpoint, dimona_endpoint
             )
+        if inboxes is not None:
+            summary += _seed_inboxes(seeder, inboxes, hub_endpoint, role)
     finally:
         log.close()
         db.dispose()

@@ -217,7 +217,21 @@ def _seed(settings: Settings, args: list[str]) -> int:
         metavar="ID=HOST:PORT",
         help="hub only: a member mutuality and its endpoint (repeatable)",
     )
+    parser.add_argument(
+        "--inbox",
+        action="append",
+        default=[],
+        metavar="ID=HOST:PORT",
+        help="an institution inbox and its endpoint (repeatable): onem, fedris, ethias at the "
+        "primary (with --hub-endpoint, provider cin too); the member mutualities at a hub",
+    )
     parsed = parser.parse_args(args)
+    inboxes = {}
+    for item in parsed.inbox:
+        provider, sep, endpoint = item.partition("=")
+        if not sep or not provider or not endpoint:
+            parser.error(f"--inbox {item}: expected ID=HOST:PORT")
+        inboxes[provider] = endpoint
     members = {}
     for item in parsed.member:
         member, sep, endpoint = item.partition("=")
@@ -236,6 +250,7 @@ def _seed(settings: Settings, args: list[str]) -> int:
             hub_endpoint=parsed.hub_endpoint,
             members=members,
             dimona_endpoint=parsed.dimona_endpoint,
+            inboxes=inboxes or None,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -65,6 +65,8 @@ DEV_PARTIES: tuple[Party, ...] = (
     Party("institution-mut-200", "institution/mut-200"),
     Party("institution-fedris", "institution/fedris"),
     Party("institution-famiwal", "institution/famiwal"),
+    # A work-accident insurer (its institution inbox receives work-accident attestations).
+    Party("institution-ethias", "institution/ethias"),
     # Employers (ONSS numbers) and a payroll bureau (KBO number).
     Party("employer-000935467", "employer/000935467"),
     Party("employer-000100006", "employer/000100006"),

@@ -9,7 +9,8 @@ Waits until every health check is SERVING, prints the endpoints and commands to 
 watches: a service that exits is reported and restarted (at most 3 times in a row). Ctrl-C (or
 SIGTERM) stops every service with SIGTERM and waits for them to drain.
 
-Ports are fixed so that CLIs find the services: 50050 (echo) to 50055 (mut-200).
+Ports are fixed so that CLIs find the services: 50050 (echo) to 50056 (dimona), and the
+institution inboxes on 50060 (ONEM) to 50064 (Ethias, a work-accident insurer).
 `CARREFOUR_PORT_BASE` moves them all (e.g. 51050 for 51050..51055), to run a second mesh beside
 another one; the try commands printed then name the moved ports. In the specs' prepare steps,
 environment and try commands, `{<name>}` is the port of the named service and `{var}` the var
@@ -62,6 +63,24 @@ _PY = ".venv/bin/python"
 _DIMONA_CLI = f"{_PY} -m dimona.cli --target localhost:{{dimona}} --router localhost:{{router}}"
 _MUTUALITY_CLI = f"{_PY} -m mutuality.cli --router localhost:{{router}} --as institution-onem"
 
+#: Institution inboxes in `make run`: (institution, port).
+INBOXES = (
+    ("onem", 50060),
+    ("mut-100", 50061),
+    ("mut-200", 50062),
+    ("fedris", 50063),
+    ("ethias", 50064),  # a work-accident insurer
+)
+_INBOX_CLI = f"{_PY} -m inbox.cli"
+_INBOX_TRY = (
+    f"{_INBOX_CLI} send --router localhost:{{router}} --kind unemployment.c4 85071412330"
+    "   # -> ONEM's inbox",
+    f"{_INBOX_CLI} send --router localhost:{{router}} --kind sickness.zima-001 03020100274"
+    "   # -> directory: cin -> mut-200",
+    f"{_INBOX_CLI} list --as institution-onem --target localhost:{{inbox-onem}}",
+    f"{_INBOX_CLI} list --as institution-mut-200 --target localhost:{{inbox-mut-200}}",
+)
+
 #: The mesh on one machine, in start order. Ports are fixed so that CLIs find the services.
 MESH: dict[str, ServiceSpec] = {
     spec.name: spec
@@ -99,6 +118,9 @@ MESH: dict[str, ServiceSpec] = {
                     "localhost:{hub-cin}",
                     "--dimona-endpoint",
                     "localhost:{dimona}",
+                    *("--inbox", "onem=localhost:{inbox-onem}"),
+                    *("--inbox", "fedris=localhost:{inbox-fedris}"),
+                    *("--inbox", "ethias=localhost:{inbox-ethias}"),
                 ),
             ),
             env=(("REGISTRY_ADDR", "localhost:{registry}"), ("ROUTER_NAME", "cbss")),
@@ -128,6 +150,8 @@ MESH: dict[str, ServiceSpec] = {
                     "mut-100=localhost:{mut-100}",
                     "--member",
                     "mut-200=localhost:{mut-200}",
+                    *("--inbox", "mut-100=localhost:{inbox-mut-100}"),
+                    *("--inbox", "mut-200=localhost:{inbox-mut-200}"),
                 ),
             ),
             env=(
@@ -183,6 +207,18 @@ MESH: dict[str, ServiceSpec] = {
                 f"{_DIMONA_CLI} --as institution-onem"
                 " --legal-context unemployment.control worker-periods 85071412330",
             ),
+        ),
+        # The institution inboxes (services/inbox): one program, an instance per institution.
+        *(
+            ServiceSpec(
+                f"inbox-{institution}",
+                port,
+                module="inbox",
+                cert=f"institution-{institution}",
+                env=(("INBOX_INSTITUTION", institution),),
+                try_commands=_INBOX_TRY if institution == "ethias" else (),
+            )
+            for institution, port in INBOXES
         ),
     )
 }
@@ -349,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write("\nCarrefour is running (embedded default: SQLite files in var/db/)\n\n")
         for spec in specs:
             out.write(
-                f"  {spec.name:<10} localhost:{supervisor.port(spec)}  mTLS"
+                f"  {spec.name:<14} localhost:{supervisor.port(spec)}  mTLS"
                 f"  log {args.var_dir / 'log' / spec.name}.log\n"
             )
         commands = [supervisor.fill(c) for s in specs for c in s.try_commands]

@@ -10,6 +10,7 @@ Always on the embedded default (SQLite), as `make run` is.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import random
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 MESH_ORDER = ["echo", "registry", "router", "hub-cin", "mut-100", "mut-200"]
+MESH_ORDER += ["inbox-onem", "inbox-mut-100", "inbox-mut-200", "inbox-fedris", "inbox-ethias"]
 ONEM = "spiffe://carrefour.local/institution/onem"
 SERVICE = "cbss.mutuality.v1.MutualityService"
 START_TIMEOUT = 240
@@ -128,7 +130,7 @@ def _logged(mesh: dict, router: str, subject: str) -> set[tuple[str, str, str]]:
 def test_banner_lists_every_service_and_the_try_commands_on_the_chosen_ports(mesh: dict) -> None:
     banner = mesh["banner"]
     for name in MESH_ORDER:
-        assert f"{name:<10} localhost:{mesh['ports'][name]}" in banner
+        assert f"{name:<14} localhost:{mesh['ports'][name]}" in banner
     router = mesh["ports"]["router"]
     assert f"mutuality.cli --router localhost:{router} --as institution-onem get 85071412330" in (
         banner
@@ -179,6 +181,35 @@ def test_every_member_is_known_to_the_primary_under_the_hubs_identity_when_integ
         )
     assert at_hub == {name: total for name, (total, _) in counts.items()}
     assert at_primary == sum(at_hub.values())
+
+
+def _inbox_cli(mesh: dict, *args: str) -> str:
+    var = mesh["var"]
+    done = subprocess.run(
+        [sys.executable, "-m", "inbox.cli", *args, "--pki", str(var / "pki")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_an_attestation_reaches_the_members_inbox_when_sent_with_the_cli(mesh: dict) -> None:
+    var, port = mesh["var"], mesh["ports"]
+    sent = _inbox_cli(
+        mesh, "send", "--router", f"localhost:{port['router']}", "--db",
+        str(var / "db" / "sender-demo.sqlite3"), "--kind", "sickness.zima-001", FIXED_WOMAN,
+    )  # fmt: skip
+    assert "DELIVERED" in sent and "inboxes/mut-200" in sent
+    listed = _inbox_cli(
+        mesh, "list", "--as", "institution-mut-200", "--target",
+        f"localhost:{port['inbox-mut-200']}", "--json",
+    )  # fmt: skip
+    assert [(a["kind"], a["subject_insz"], a["sender"]) for a in json.loads(listed)] == [
+        ("sickness.zima-001", FIXED_WOMAN, "onss")
+    ]
 
 
 def test_ctrl_c_stops_every_service_gracefully_when_the_mesh_runs(mesh: dict) -> None:
