@@ -1,18 +1,21 @@
 """The rules that look at a worker's other periods: overlap, consecutive occasional days, the
-student quota and the flexi-job employment condition. Pure functions over `Period` lists, so
-that the unit tests exercise them without a database; `declarations` calls them inside the
-unit of work that holds the worker's lock, so that what they see cannot change before the
-declaration is written.
+student quota (and its counter, where the actual hours the DmfA recorded replace the planned
+ones) and the flexi-job employment condition. Pure functions over `Period` lists, so that the
+unit tests exercise them without a database; `declarations` calls them inside the unit of work
+that holds the worker's lock, so that the periods they see cannot change before the declaration
+is written. (Recorded actual hours are not under that lock: a recording is a blind write that
+reads nothing the rules decide on, so a declaration that read the figures before it committed is
+simply ordered before it; see storage/repository.py.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dimona.service.calendar import ONE_DAY, quarter_bounds, quarter_of, shift_quarter
-from dimona.service.model import Anomaly, Period, Severity, WorkerType
+from dimona.service.model import Anomaly, Period, Severity, StudentActual, WorkerType
 from dimona.service.rules import (
     FLEXI_MIN_FRACTION,
     FLEXI_QUALIFYING_TYPES,
@@ -90,34 +93,93 @@ def consecutive_days(
 
 
 @dataclass(frozen=True)
+class StudentCounter:
+    """What a student's quota counter holds for one calendar year, per (employer, quarter).
+
+    The one place where DIMONA decides what counts against the quota — the declarations' quota
+    check, GetStudentBalance, GetWorkerStudentBalance and the DmfA's quarter balances all read
+    it: for each employer and quarter of the year, the actual minutes the DmfA recorded
+    (DimonaQuarterService.RecordStudentActualHours) when there is a record, even of 0 minutes;
+    otherwise the planned minutes of that employer's active student periods (STU planned hours,
+    STX day hours) starting in that quarter — they never cross a quarter.
+    """
+
+    year: int
+    #: Minutes counted per (employer, quarter); only the parts that hold something or a record.
+    parts: Mapping[tuple[str, int], int]
+    #: The (employer, quarter) parts whose figure is a recorded actual one.
+    recorded: frozenset[tuple[str, int]] = frozenset()
+
+    @property
+    def used(self) -> int:
+        """Minutes counted in the year, every employer and quarter."""
+        return sum(self.parts.values())
+
+    def quarter(self, quarter: int) -> int:
+        """Minutes counted in one quarter (1..4), every employer."""
+        return sum(m for (_employer, q), m in self.parts.items() if q == quarter)
+
+    def part(self, employer: str, quarter: int) -> int:
+        """Of `used`, the minutes counted for this employer in this quarter."""
+        return self.parts.get((employer, quarter), 0)
+
+
+def student_counter(
+    year: int, periods: Iterable[Period], actuals: Iterable[StudentActual] = ()
+) -> StudentCounter:
+    """The counter of `year` from a worker's periods and recorded actual minutes (either may
+    hold other years, cancelled or non-student periods: they are left out here)."""
+    parts: dict[tuple[str, int], int] = {}
+    for p in periods:
+        if p.active and p.student_minutes and p.start_date.year == year:
+            key = (p.employer, quarter_of(p.start_date)[1])
+            parts[key] = parts.get(key, 0) + p.student_minutes
+    recorded = set()
+    for a in actuals:
+        if a.year == year:
+            parts[(a.employer, a.quarter)] = a.minutes
+            recorded.add((a.employer, a.quarter))
+    return StudentCounter(year, parts, frozenset(recorded))
+
+
+@dataclass(frozen=True)
 class QuotaOutcome:
     """This period's minutes against the student quota of its year."""
 
     year: int
     quota_hours: int
-    used_before: int  # minutes of the worker's other periods that year, all employers
-    mine: int
+    used_before: int  # minutes counted in that year without this period, all employers
+    mine: int  # this period's own (planned) minutes, stored as its `student_minutes`
+    #: What this period adds to the counter: `mine`, or 0 when the employer's quarter already
+    #: counts recorded actual minutes (they replace every planned minute of that quarter).
+    counted: int
 
     @property
     def exceeding(self) -> int:
         """Minutes of this period beyond the quota."""
         if not self.quota_hours:
             return 0
-        beyond = self.used_before + self.mine - self.quota_hours * 60
-        return max(0, min(self.mine, beyond))
+        beyond = self.used_before + self.counted - self.quota_hours * 60
+        return max(0, min(self.counted, beyond))
 
 
-def student_quota(draft: PeriodDraft, others: Iterable[Period], exclude: int = 0) -> QuotaOutcome:
-    """The quota is per worker and calendar year, across every employer: planned hours of STU
-    periods and the day hours of STX periods, counted in the year (and quarter) they start —
-    they never cross a quarter."""
+def student_quota(
+    draft: PeriodDraft,
+    employer: str,
+    others: Iterable[Period],
+    actuals: Iterable[StudentActual] = (),
+    exclude: int = 0,
+) -> QuotaOutcome:
+    """The quota is per worker and calendar year, across every employer, as `student_counter`
+    counts it; `others` are the worker's periods, `actuals` the actual minutes recorded for
+    him (`exclude`: the period being changed, counted as the draft instead)."""
     year = draft.start_date.year
-    used = sum(
-        p.student_minutes
-        for p in others
-        if p.period_id != exclude and p.active and p.start_date.year == year
+    counter = student_counter(year, (p for p in others if p.period_id != exclude), actuals)
+    mine = draft.student_minutes()
+    replaced = (employer, quarter_of(draft.start_date)[1]) in counter.recorded
+    return QuotaOutcome(
+        year, student_quota_hours(year), counter.used, mine, counted=0 if replaced else mine
     )
-    return QuotaOutcome(year, student_quota_hours(year), used, draft.student_minutes())
 
 
 def quota_warning(outcome: QuotaOutcome, field: str) -> list[Anomaly]:

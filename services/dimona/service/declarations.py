@@ -278,7 +278,7 @@ class Declarations:
             return self._store(unit, ctx, anomalies, None, None, None)
         unit.periods.lock_worker(ctx.worker)
         others = unit.periods.of_worker(ctx.worker)
-        quota = checks.student_quota(draft, others)
+        quota = _quota(unit, draft, ctx.valid.employer, ctx.worker, others, exclude=0)
         if not anomalies:
             anomalies += self._context(draft, ctx, others, quota, exclude=0)
         deadline = in_deadline(draft.start_date, draft.start_time)
@@ -377,7 +377,7 @@ class Declarations:
         if draft.rule.one_day and form.start_date and not form.end_date:
             draft = dataclasses.replace(draft, end_date=draft.start_date)  # the day moves
         others = unit.periods.of_worker(period.worker)
-        quota = checks.student_quota(draft, others, exclude=period.period_id)
+        quota = _quota(unit, draft, period.employer, period.worker, others, period.period_id)
         if not anomalies:
             anomalies += field_anomalies(draft, p)
         if not anomalies:
@@ -494,6 +494,24 @@ class Declarations:
             )
             unit.outbox.add(period.worker)
         return declaration
+
+
+def _quota(
+    unit: DimonaUnit,
+    draft: PeriodDraft,
+    employer: str,
+    worker: str,
+    others: list[Period],
+    exclude: int,
+) -> checks.QuotaOutcome:
+    """The draft against the quota counter (checks.student_counter). The recorded actual hours
+    are read only for a student period: any other counts nothing (no statement spent)."""
+    actuals = (
+        unit.actuals.of_workers([worker], draft.start_date.year).get(worker, [])
+        if draft.rule.student
+        else []
+    )
+    return checks.student_quota(draft, employer, others, actuals, exclude)
 
 
 def _draft(period: Period, **changes: Any) -> PeriodDraft:

@@ -27,6 +27,8 @@ __all__ = [
     "Severity",
     "Sex",
     "Status",
+    "StudentActual",
+    "StudentQuarterBalance",
     "WorkerType",
 ]
 
@@ -224,3 +226,28 @@ class StudentBalance:
     @property
     def exceeding_minutes(self) -> int:
         return max(0, self.used_minutes - self.quota_hours * 60) if self.quota_hours else 0
+
+
+@dataclass(frozen=True)
+class StudentActual:
+    """A student's actual working time with one employer in one calendar quarter, as declared in
+    an accepted DmfA: in the quota counter it replaces the planned minutes of that employer's
+    student periods in that quarter."""
+
+    employer: str
+    worker: str  # INSZ
+    year: int
+    quarter: int  # 1..4
+    minutes: int
+    source: str  # what the figure comes from (e.g. the DmfA declaration's name and version)
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StudentQuarterBalance:
+    """A student's year against the quota, with one employer's quarter within it."""
+
+    insz: str
+    quota_hours: int
+    used_minutes: int
+    employer_quarter_minutes: int

@@ -15,7 +15,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from dimona.service.model import Declaration, Employer, EmploymentEvent, Identification, Period
+from dimona.service.model import (
+    Declaration,
+    Employer,
+    EmploymentEvent,
+    Identification,
+    Period,
+    StudentActual,
+)
 from runtime.errors import ConflictError  # noqa: F401 - storage's lost race, re-exported
 
 
@@ -67,6 +74,27 @@ class PeriodRepository(Protocol):
 
     def employed_by(self, employer: str, insz: str) -> bool:
         """Has the employer an active period of this worker?"""
+        ...
+
+    def in_quarter(
+        self, employer: str, first: dt.date, last: dt.date, after_id: int, limit: int
+    ) -> list[Period]:
+        """The employer's active periods with id > after_id whose days meet [first, last], by
+        id (one statement: the DmfA reads a large employer's quarter page by page)."""
+        ...
+
+    def student_periods(self, inszs: Sequence[str], year: int) -> dict[str, list[Period]]:
+        """Active student periods (student minutes > 0) of several workers starting in `year`."""
+        ...
+
+
+class StudentActualRepository(Protocol):
+    def of_workers(self, inszs: Sequence[str], year: int) -> dict[str, list[StudentActual]]:
+        """The actual minutes recorded for these workers in `year`, every employer."""
+        ...
+
+    def record(self, actuals: Sequence[StudentActual]) -> None:
+        """Insert or replace each (employer, worker, year, quarter)'s figure."""
         ...
 
 
@@ -130,6 +158,7 @@ class DimonaUnit(Protocol):
     declarations: DeclarationRepository
     events: EventRepository
     outbox: OutboxRepository
+    actuals: StudentActualRepository
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: an exception in the block undoes only the block (a lost race

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dimona.service import access, tokens
-from dimona.service.calendar import quarter_of
+from dimona.service.checks import student_counter
 from dimona.service.commands import RawDate
-from dimona.service.model import EmploymentEvent, Period, StudentBalance
+from dimona.service.model import EmploymentEvent, Period, StudentActual, StudentBalance
 from dimona.service.ports import UnitFactory
 from dimona.service.rules import student_quota_hours
 from dimona.service.validation import Problems, parse_parent
@@ -141,7 +142,8 @@ class DimonaQueries:
                     "NOT_WORKERS_EMPLOYER", "the employer has declared no period of this worker"
                 )
             periods = unit.periods.of_worker(insz)
-        return balance(insz, year, periods)
+            actuals = unit.actuals.of_workers([insz], year).get(insz, [])
+        return balance(insz, year, periods, actuals)
 
     def worker_student_balance(self, insz: str, year: int) -> StudentBalance:
         """A consultation (through the router)."""
@@ -149,7 +151,8 @@ class DimonaQueries:
         year = _year(year)
         with self._read() as unit:
             periods = unit.periods.of_worker(insz)
-        return balance(insz, year, periods)
+            actuals = unit.actuals.of_workers([insz], year).get(insz, [])
+        return balance(insz, year, periods, actuals)
 
     def list_events(
         self, caller: Caller, after: int, page_size: int
@@ -165,16 +168,21 @@ class DimonaQueries:
             return unit.events.list(after, limit), last
 
 
-def balance(insz: str, year: int, periods: list[Period]) -> StudentBalance:
-    """The student's minutes of a year per quarter, every employer (active periods only)."""
-    quarters = [0, 0, 0, 0]
-    for p in periods:
-        if p.active and p.student_minutes and p.start_date.year == year:
-            quarters[quarter_of(p.start_date)[1] - 1] += p.student_minutes
+def balance(
+    insz: str, year: int, periods: Sequence[Period], actuals: Sequence[StudentActual] = ()
+) -> StudentBalance:
+    """The student's minutes of a year per quarter, every employer, as the quota counter counts
+    them (checks.student_counter: recorded actual minutes, else the planned ones)."""
+    counter = student_counter(year, periods, actuals)
     return StudentBalance(
         insz=insz,
         year=year,
         quota_hours=student_quota_hours(year),
-        used_minutes=sum(quarters),
-        quarter_minutes=(quarters[0], quarters[1], quarters[2], quarters[3]),
+        used_minutes=counter.used,
+        quarter_minutes=(
+            counter.quarter(1),
+            counter.quarter(2),
+            counter.quarter(3),
+            counter.quarter(4),
+        ),
     )

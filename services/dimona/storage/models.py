@@ -9,7 +9,11 @@
 - `employment_event` and its one-row counter `event_counter` (updated in the writing
   transaction, so a rollback leaves no gap);
 - `directory_outbox`, `directory_mirror`: the directory dispatcher's queue and what it last
-  registered at the router (service/directory_sync.py).
+  registered at the router (service/directory_sync.py);
+- `student_actuals`: students' actual minutes per employer and quarter, recorded from the DmfA
+  (DimonaQuarterService); in the quota counter they replace the planned minutes of that
+  employer's student periods in that quarter. (Named as the DmfA contract's brief names it; the
+  other tables are singular.)
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ class PeriodRow(Base):
         sa.CheckConstraint("id BETWEEN 1 AND 999999999999", name="period_id_12_digits"),
         sa.Index("ix_period_worker_start", "worker", "start_date"),
         sa.Index("ix_period_employer_id", "employer", "id"),
+        # ListEmployerQuarterPeriods: one employer's active periods in id order (keyset pages).
+        sa.Index("ix_period_employer_state_id", "employer", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -142,3 +148,21 @@ class DirectoryMirrorRow(Base):
     worker: Mapped[str] = mapped_column(sa.String(11), primary_key=True)
     start_date: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     end_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+
+class StudentActualRow(Base):
+    __tablename__ = "student_actuals"
+    __table_args__ = (
+        sa.CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter_1_to_4"),
+        sa.CheckConstraint("minutes BETWEEN 0 AND 132480", name="minutes_in_a_quarter"),
+        # The quota counter reads a worker's year (IN lists of workers).
+        sa.Index("ix_student_actuals_worker_year", "worker_insz", "year"),
+    )
+
+    employer: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    worker_insz: Mapped[str] = mapped_column(sa.String(11), primary_key=True)
+    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    quarter: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    minutes: Mapped[int] = mapped_column(sa.Integer)
+    source: Mapped[str] = mapped_column(sa.String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -10,6 +10,15 @@ before it to commit (overlaps and the student quota are then decided on committe
 SQLite every write unit of work starts with BEGIN IMMEDIATE and is serialised as a whole.
 `events.next_sequence()` is `UPDATE event_counter SET value = value + 1 RETURNING value`, taken
 after the worker's lock (always in that order: no deadlock).
+
+Students' actual minutes (`actuals.record()`, DimonaQuarterService) are one multi-row
+`INSERT … ON CONFLICT (employer, worker_insz, year, quarter) DO UPDATE` in the caller's unit of
+work (the same statement on SQLite and PostgreSQL, each dialect's construct), its rows in key
+order so that two recordings of the same workers take the row locks in the same order. No
+worker lock is taken: a recording reads nothing and decides nothing. A declaration reads the
+figures under its worker's lock; on PostgreSQL (read committed) it sees them committed or not at
+all — in the latter case it is ordered before the recording, which changes no period. Two
+recordings of the same key at once: the later one waits for the first and replaces its figure.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from dimona.service.codec import (
     anomalies_from_json,
@@ -39,6 +48,7 @@ from dimona.service.model import (
     Period,
     PeriodState,
     Status,
+    StudentActual,
     WorkerType,
 )
 from dimona.service.ports import DirectoryInterval
@@ -51,6 +61,7 @@ from dimona.storage.models import (
     EventCounterRow,
     MandateRow,
     PeriodRow,
+    StudentActualRow,
     WorkerRow,
 )
 from runtime.db import Database
@@ -65,6 +76,7 @@ _event = EmploymentEventRow.__table__
 _counter = EventCounterRow.__table__
 _outbox = DirectoryOutboxRow.__table__
 _mirror = DirectoryMirrorRow.__table__
+_actual = StudentActualRow.__table__
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -147,6 +159,60 @@ _HAS_MANDATE = sa.select(_mandate.c.id).where(
     _mandate.c.valid_from <= sa.bindparam("on"),
     sa.or_(_mandate.c.valid_to.is_(None), _mandate.c.valid_to >= sa.bindparam("on")),
 )
+#: An employer's active periods meeting [first, last], after a period id: served by
+#: ix_period_employer_state_id (employer, state, id), in index order, so one page is one range
+#: scan that stops after `limit` rows.
+_IN_QUARTER = (
+    sa.select(_period)
+    .where(
+        _period.c.employer == sa.bindparam("employer"),
+        _period.c.state == PeriodState.ACTIVE.value,
+        _period.c.id > sa.bindparam("after"),
+        _period.c.start_date <= sa.bindparam("last"),
+        sa.or_(_period.c.end_date.is_(None), _period.c.end_date >= sa.bindparam("first")),
+    )
+    .order_by(_period.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+#: Workers' active student periods starting in one year (ix_period_worker_start).
+_STUDENT_PERIODS = sa.select(_period).where(
+    _period.c.worker.in_(sa.bindparam("workers", expanding=True)),
+    _period.c.state == PeriodState.ACTIVE.value,
+    _period.c.student_minutes > 0,
+    _period.c.start_date >= sa.bindparam("first"),
+    _period.c.start_date <= sa.bindparam("last"),
+)
+#: Workers' recorded actual minutes in one year (ix_student_actuals_worker_year).
+_ACTUALS_OF = sa.select(_actual).where(
+    _actual.c.worker_insz.in_(sa.bindparam("workers", expanding=True)),
+    _actual.c.year == sa.bindparam("year"),
+)
+
+
+def _upsert_actuals(insert: Any) -> Any:
+    stmt = insert(_actual)
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            _actual.c.employer,
+            _actual.c.worker_insz,
+            _actual.c.year,
+            _actual.c.quarter,
+        ],
+        set_={
+            "minutes": stmt.excluded.minutes,
+            "source": stmt.excluded.source,
+            "recorded_at": stmt.excluded.recorded_at,
+        },
+    )
+
+
+#: Insert or replace a figure: each dialect's ON CONFLICT construct, the same SQL.
+_RECORD_ACTUALS = {
+    "postgresql": _upsert_actuals(postgresql.insert),
+    "sqlite": _upsert_actuals(sqlite.insert),
+}
+#: IN lists are cut to this many values (PostgreSQL and SQLite take far more; plans stay small).
+_CHUNK = 500
 _NEXT_SEQUENCE = (
     sa.update(_counter)
     .where(_counter.c.id == 1)
@@ -286,6 +352,71 @@ class SqlPeriods:
             )
         ).first()
         return found is not None
+
+    def in_quarter(
+        self, employer: str, first: dt.date, last: dt.date, after_id: int, limit: int
+    ) -> list[Period]:
+        rows = self._c.execute(
+            _IN_QUARTER,
+            {"employer": employer, "first": first, "last": last, "after": after_id, "limit": limit},
+        )
+        return [_period_of(r) for r in rows]
+
+    def student_periods(self, inszs: Sequence[str], year: int) -> dict[str, list[Period]]:
+        found: dict[str, list[Period]] = {}
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        for i in range(0, len(inszs), _CHUNK):
+            rows = self._c.execute(
+                _STUDENT_PERIODS,
+                {"workers": list(inszs[i : i + _CHUNK]), "first": first, "last": last},
+            )
+            for row in rows:
+                found.setdefault(row.worker, []).append(_period_of(row))
+        return found
+
+
+class SqlStudentActuals:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._c = conn
+
+    def of_workers(self, inszs: Sequence[str], year: int) -> dict[str, list[StudentActual]]:
+        found: dict[str, list[StudentActual]] = {}
+        for i in range(0, len(inszs), _CHUNK):
+            rows = self._c.execute(
+                _ACTUALS_OF, {"workers": list(inszs[i : i + _CHUNK]), "year": year}
+            )
+            for r in rows:
+                found.setdefault(r.worker_insz, []).append(
+                    StudentActual(
+                        employer=r.employer,
+                        worker=r.worker_insz,
+                        year=r.year,
+                        quarter=r.quarter,
+                        minutes=r.minutes,
+                        source=r.source,
+                        recorded_at=_utc(r.recorded_at),
+                    )
+                )
+        return found
+
+    def record(self, actuals: Sequence[StudentActual]) -> None:
+        rows = sorted(
+            (
+                {
+                    "employer": a.employer,
+                    "worker_insz": a.worker,
+                    "year": a.year,
+                    "quarter": a.quarter,
+                    "minutes": a.minutes,
+                    "source": a.source,
+                    "recorded_at": a.recorded_at,
+                }
+                for a in actuals
+            ),
+            key=lambda r: (r["employer"], r["worker_insz"], r["year"], r["quarter"]),
+        )
+        if rows:
+            self._c.execute(_RECORD_ACTUALS[self._c.dialect.name], rows)
 
 
 class SqlDeclarations:
@@ -443,6 +574,7 @@ class SqlDimonaUnit:
         self.declarations = SqlDeclarations(conn)
         self.events = SqlEvents(conn)
         self.outbox = SqlOutbox(conn)
+        self.actuals = SqlStudentActuals(conn)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 from dimona.seed.data import employers, mandates
 from dimona.service.declarations import Declarations
-from dimona.service.model import Declaration, Employer, EmploymentEvent, Identification, Period
+from dimona.service.model import (
+    Declaration,
+    Employer,
+    EmploymentEvent,
+    Identification,
+    Period,
+    StudentActual,
+)
 from dimona.service.ports import (
     DirectoryInterval,
     IdentificationRefused,
@@ -53,6 +60,7 @@ class State:
     outbox: list[tuple[int, str]] = field(default_factory=list)
     outbox_id: int = 0
     mirror: dict[str, list[DirectoryInterval]] = field(default_factory=dict)
+    actuals: dict[tuple[str, str, int, int], StudentActual] = field(default_factory=dict)
 
 
 class _Employers:
@@ -113,6 +121,38 @@ class _Periods:
 
     def employed_by(self, employer: str, insz: str) -> bool:
         return any(p.employer == employer for p in self.of_worker(insz))
+
+    def in_quarter(self, employer, first, last, after_id, limit):  # noqa: ANN001, ANN201
+        rows = [
+            p
+            for pid, p in sorted(self.s.periods.items())
+            if p.employer == employer and p.active and pid > after_id and p.overlaps(first, last)
+        ]
+        return rows[:limit]
+
+    def student_periods(self, inszs: Sequence[str], year: int) -> dict[str, list[Period]]:
+        found: dict[str, list[Period]] = {}
+        for w in dict.fromkeys(inszs):
+            mine = [p for p in self.of_worker(w) if p.student_minutes and p.start_date.year == year]
+            if mine:
+                found[w] = mine
+        return found
+
+
+class _Actuals:
+    def __init__(self, s: State) -> None:
+        self.s = s
+
+    def of_workers(self, inszs: Sequence[str], year: int) -> dict[str, list[StudentActual]]:
+        found: dict[str, list[StudentActual]] = {}
+        for a in self.s.actuals.values():
+            if a.worker in inszs and a.year == year:
+                found.setdefault(a.worker, []).append(a)
+        return found
+
+    def record(self, actuals: Sequence[StudentActual]) -> None:
+        for a in actuals:
+            self.s.actuals[(a.employer, a.worker, a.year, a.quarter)] = a
 
 
 class _Declarations:
@@ -179,6 +219,7 @@ class FakeUnit:
         self.declarations = _Declarations(s)
         self.events = _Events(s)
         self.outbox = _Outbox(s)
+        self.actuals = _Actuals(s)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
