@@ -1,5 +1,6 @@
 """Composition root of the DIMONA service: settings, database, router clients, rules,
-servicers, the directory dispatcher, the server.
+servicers (DimonaService, DimonaConsultationService, DimonaQuarterService,
+EmploymentEventService), the directory dispatcher, the server.
 
 `python -m dimona` serves, `python -m dimona migrate` only migrates, and `python -m dimona seed`
 loads the synthetic employer register and mandates (dimona.seed).
@@ -16,12 +17,14 @@ from dimona.service.declarations import Declarations
 from dimona.service.directory_sync import DirectorySync
 from dimona.service.group_commit import GroupCommitter
 from dimona.service.ports import DirectoryPort, WorkerIdentity
+from dimona.service.quarter import DimonaQuarters
 from dimona.service.queries import DimonaQueries
 from dimona.storage import MIGRATIONS
 from dimona.storage.repository import unit_factory
 from dimona.transport.router_client import RouterDirectory, RouterIdentity
 from dimona.transport.servicer import (
     DimonaConsultationServicer,
+    DimonaQuarterServicer,
     DimonaServicer,
     EmploymentEventServicer,
 )
@@ -81,6 +84,9 @@ def create_server(
         on_accepted=sync.wake,
         committer=committer,
     )
+    quarters = DimonaQuarters(
+        unit_factory(db), unit_factory(db, write=False), clock, committer=committer
+    )
     host = ServiceHost(
         settings=settings.runtime,
         registrations=[
@@ -93,6 +99,11 @@ def create_server(
                 dimona_pb2_grpc.add_DimonaConsultationServiceServicer_to_server,
                 DimonaConsultationServicer(queries),
                 _SERVICES["DimonaConsultationService"].full_name,
+            ),
+            Registration(
+                dimona_pb2_grpc.add_DimonaQuarterServiceServicer_to_server,
+                DimonaQuarterServicer(quarters),
+                _SERVICES["DimonaQuarterService"].full_name,
             ),
             Registration(
                 dimona_pb2_grpc.add_EmploymentEventServiceServicer_to_server,

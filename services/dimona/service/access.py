@@ -12,6 +12,11 @@ An employer that passes these checks but is not in the register is NOT_FOUND
 
 The event log (DIMONA's only-once feed) is read by routers (the mutation fan-out), the ONSS
 itself and operators.
+
+DimonaQuarterService (what the ONSS's DmfA reads from and records in DIMONA) is `ACCESS_ROUTED`:
+the runtime answers only a router, and the requester that router names in its routing headers
+must be the ONSS itself (`institution/onss`), whatever the router's authorisations say
+(`NOT_AUTHORISED` otherwise).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import datetime as dt
 from dimona.service.model import Employer
 from dimona.service.ports import DimonaUnit
 from runtime.errors import NotFound, PermissionDenied
-from runtime.identity import Caller, PartyKind
+from runtime.identity import Caller, Consultation, PartyKind
 
 ONSS = "onss"
 
@@ -64,3 +69,10 @@ def require_event_reader(caller: Caller) -> None:
     if caller.kind is PartyKind.INSTITUTION and caller.id == ONSS:
         return
     raise not_authorised()
+
+
+def require_onss_consultation(consultation: Consultation | None) -> None:
+    """A router forwarding a request of the ONSS (checked before the input is looked at)."""
+    requester = consultation.requester if consultation is not None else None
+    if requester is None or requester.kind is not PartyKind.INSTITUTION or requester.id != ONSS:
+        raise not_authorised()

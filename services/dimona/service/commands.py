@@ -1,5 +1,5 @@
 """Declarations as the caller sent them (mapped from protobuf, not yet validated), and their
-validated forms.
+validated forms; likewise the DmfA's actual hours (DimonaQuarterService).
 
 Raw dates are `(year, month, day)` tuples (None when absent) and raw times `(hours, minutes,
 seconds, nanos)` tuples, so that the validation here, not the transport, decides what is a
@@ -94,6 +94,14 @@ class Submission:
     form: Form | None
 
 
+@dataclass(frozen=True)
+class RawActualHours:
+    """One entry of RecordStudentActualHours, as sent."""
+
+    insz: str
+    minutes: int
+
+
 # -- validated ---------------------------------------------------------------------------------
 
 
@@ -139,3 +147,21 @@ class ValidSubmission:
     employer: str
     reference: str
     form: ValidForm
+
+
+@dataclass(frozen=True)
+class EmployerQuarter:
+    """An employer's calendar quarter (DimonaQuarterService's requests)."""
+
+    employer: str  # canonical ONSS number
+    year: int  # 2000..2100
+    quarter: int  # 1..4
+
+
+@dataclass(frozen=True)
+class ValidActualHours:
+    """A RecordStudentActualHours request that may be written."""
+
+    target: EmployerQuarter
+    entries: tuple[tuple[str, int], ...]  # (canonical INSZ, minutes), each INSZ once
+    source: str

@@ -7,6 +7,12 @@ set, negative hours, a joint committee that is no committee code. Every bad fiel
 at once (BadRequest field violations). Whether a well-formed declaration breaks a rule (a field
 its worker type forbids, an overlap, a late filing...) is decided later and answered with status
 REFUSED or warnings, not here.
+
+The same for DimonaQuarterService's requests (the DmfA's): the employer as a bare ONSS number
+(`INVALID_EMPLOYER`), the quarter (`INVALID_QUARTER`), batches of 1 to 500 INSZs or entries
+(`TOO_MANY_INSZS`, `TOO_MANY_ENTRIES`: too many, or none), each INSZ (its own reason,
+`DUPLICATE_INSZ` when an entry repeats one), the actual minutes (`INVALID_MINUTES`) and their
+source (`INVALID_SOURCE`).
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ import re
 
 from dimona.service.commands import (
     CancelForm,
+    EmployerQuarter,
     InForm,
     OutForm,
+    RawActualHours,
     RawDate,
     RawIdentification,
     RawTime,
     Submission,
     UpdateForm,
+    ValidActualHours,
     ValidCancel,
     ValidIn,
     ValidOut,
@@ -42,6 +51,13 @@ _POSTCODE = re.compile(r"[A-Za-z0-9 -]{1,12}", re.ASCII)
 MAX_PERIOD_ID = 999_999_999_999
 MAX_PLANNED_HOURS = 2000
 _MAX_TEXT = 100
+#: DimonaQuarterService: INSZs per BatchGetStudentQuarterBalances, entries per recording.
+MAX_BATCH = 500
+#: Actual minutes of one student with one employer in a quarter: 92 days of 24 hours.
+MAX_ACTUAL_MINUTES = 92 * 24 * 60
+MAX_SOURCE = 200
+_SOURCE = re.compile(rf"[\x20-\x7e]{{1,{MAX_SOURCE}}}", re.ASCII)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class Problems:
@@ -72,6 +88,25 @@ class Problems:
         except identifiers.IdentifierError as exc:
             self.add(field, exc.description, exc.reason)
             return None
+
+    def employer(self, field: str, value: str) -> str | None:
+        """A bare ONSS number (not `employers/{onss}`): INVALID_EMPLOYER otherwise."""
+        try:
+            return identifiers.parse_onss_number(value).value
+        except identifiers.IdentifierError as exc:
+            self.add(field, exc.description, "INVALID_EMPLOYER")
+            return None
+
+    def quarter(self, year: int, quarter: int) -> tuple[int, int] | None:
+        """A calendar quarter: year 2000 to 2100, quarter 1 to 4 (INVALID_QUARTER)."""
+        ok = True
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            self.add("year", f"{FIRST_YEAR} to {LAST_YEAR}", "INVALID_QUARTER")
+            ok = False
+        if not 1 <= quarter <= 4:
+            self.add("quarter", "1 to 4", "INVALID_QUARTER")
+            ok = False
+        return (year, quarter) if ok else None
 
     def enterprise(self, field: str, value: str) -> str:
         try:
@@ -336,3 +371,73 @@ def _update(problems: Problems, form: UpdateForm) -> ValidUpdate | None:
         sub_entity=sub_entity,
         using_employer=using,
     )
+
+
+# -- DimonaQuarterService ----------------------------------------------------------------------
+
+
+def _employer_quarter(
+    problems: Problems, employer: str, year: int, quarter: int
+) -> EmployerQuarter | None:
+    onss = problems.employer("employer", employer)
+    found = problems.quarter(year, quarter)
+    if onss is None or found is None:
+        return None
+    return EmployerQuarter(onss, *found)
+
+
+def validate_employer_quarter(employer: str, year: int, quarter: int) -> EmployerQuarter:
+    """The employer's quarter, or INVALID_ARGUMENT listing every bad field."""
+    problems = Problems()
+    target = _employer_quarter(problems, employer, year, quarter)
+    problems.raise_if_any()
+    assert target is not None
+    return target
+
+
+def validate_quarter_batch(
+    employer: str, year: int, quarter: int, inszs: list[str]
+) -> tuple[EmployerQuarter, list[str]]:
+    """BatchGetStudentQuarterBalances: the quarter and the canonical INSZs, in the order asked
+    (duplicates kept: each is answered)."""
+    problems = Problems()
+    target = _employer_quarter(problems, employer, year, quarter)
+    checked: list[str] = []
+    if not 1 <= len(inszs) <= MAX_BATCH:
+        problems.add("inszs", f"1 to {MAX_BATCH} INSZs", "TOO_MANY_INSZS")
+    else:
+        for i, value in enumerate(inszs):
+            insz = problems.insz(f"inszs[{i}]", value)
+            if insz is not None:
+                checked.append(insz)
+    problems.raise_if_any()
+    assert target is not None
+    return target, checked
+
+
+def validate_actual_hours(
+    employer: str, year: int, quarter: int, entries: list[RawActualHours], source: str
+) -> ValidActualHours:
+    """RecordStudentActualHours: everything checked before anything is written."""
+    problems = Problems()
+    target = _employer_quarter(problems, employer, year, quarter)
+    valid: list[tuple[str, int]] = []
+    if not 1 <= len(entries) <= MAX_BATCH:
+        problems.add("entries", f"1 to {MAX_BATCH} entries", "TOO_MANY_ENTRIES")
+    else:
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            f = f"entries[{i}]"
+            insz = problems.insz(f"{f}.insz", entry.insz)
+            if insz is not None and insz in seen:
+                problems.add(f"{f}.insz", "each INSZ at most once", "DUPLICATE_INSZ")
+            if not 0 <= entry.minutes <= MAX_ACTUAL_MINUTES:
+                problems.add(f"{f}.minutes", f"0 to {MAX_ACTUAL_MINUTES}", "INVALID_MINUTES")
+            if insz is not None:
+                seen.add(insz)
+                valid.append((insz, entry.minutes))
+    if not _SOURCE.fullmatch(source):
+        problems.add("source", f"1 to {MAX_SOURCE} printable ASCII characters", "INVALID_SOURCE")
+    problems.raise_if_any()
+    assert target is not None
+    return ValidActualHours(target, tuple(valid), source)

@@ -14,6 +14,7 @@ from dimona.service.commands import (
     CancelForm,
     InForm,
     OutForm,
+    RawActualHours,
     RawAddress,
     RawDate,
     RawIdentification,
@@ -34,6 +35,7 @@ from dimona.service.model import (
     Sex,
     Status,
     StudentBalance,
+    StudentQuarterBalance,
     WorkerType,
 )
 
@@ -122,6 +124,10 @@ def submission(request: dimona_pb2.SubmitDeclarationRequest) -> Submission:
     elif which == "dimona_cancel":
         form = CancelForm(request.dimona_cancel.period_id)
     return Submission(request.parent, request.declaration_reference, form)
+
+
+def actual_hours(request: dimona_pb2.RecordStudentActualHoursRequest) -> list[RawActualHours]:
+    return [RawActualHours(e.insz, e.minutes) for e in request.entries]
 
 
 def _in(m: dimona_pb2.DimonaIn) -> InForm:
@@ -245,6 +251,15 @@ def student_balance(b: StudentBalance) -> dimona_pb2.StudentBalance:
         remaining_minutes=b.remaining_minutes,
         exceeding_minutes=b.exceeding_minutes,
         quarter_minutes=list(b.quarter_minutes),
+    )
+
+
+def student_quarter_balance(b: StudentQuarterBalance) -> dimona_pb2.StudentQuarterBalance:
+    return dimona_pb2.StudentQuarterBalance(
+        insz=b.insz,
+        quota_hours=b.quota_hours,
+        used_minutes=b.used_minutes,
+        employer_quarter_minutes=b.employer_quarter_minutes,
     )
 
 

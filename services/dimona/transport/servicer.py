@@ -2,17 +2,20 @@
 
 Errors are runtime.errors.ServiceError raised by the rules; the runtime's interceptor turns
 them into statuses with their details. The caller comes only from the certificate
-(`current_caller()`); for the consultation service, from the router's routing headers.
+(`current_caller()`); for the consultation service, from the router's routing headers (for
+DimonaQuarterService the whole consultation, `current_consultation()`: its requester must be the
+ONSS).
 """
 
 from __future__ import annotations
 
 from cbss.dimona.v1 import dimona_pb2, dimona_pb2_grpc
 from dimona.service.declarations import Declarations
+from dimona.service.quarter import DimonaQuarters
 from dimona.service.queries import DimonaQueries
 from dimona.transport import mapping
 from dimona.transport.mapping import raw_date
-from runtime.identity import current_caller
+from runtime.identity import current_caller, current_consultation
 
 
 class DimonaServicer(dimona_pb2_grpc.DimonaServiceServicer):
@@ -69,6 +72,44 @@ class DimonaConsultationServicer(dimona_pb2_grpc.DimonaConsultationServiceServic
     def GetWorkerStudentBalance(self, request, context):  # noqa: N802, ANN001, ANN201
         balance = self._queries.worker_student_balance(request.insz, request.year)
         return dimona_pb2.GetWorkerStudentBalanceResponse(balance=mapping.student_balance(balance))
+
+
+class DimonaQuarterServicer(dimona_pb2_grpc.DimonaQuarterServiceServicer):
+    """The ONSS's DmfA, through the router only (the runtime enforces ACCESS_ROUTED; the rules
+    check that the requester is the ONSS)."""
+
+    def __init__(self, quarters: DimonaQuarters) -> None:
+        self._quarters = quarters
+
+    def ListEmployerQuarterPeriods(self, request, context):  # noqa: N802, ANN001, ANN201
+        page = self._quarters.list_employer_quarter_periods(
+            current_consultation(),
+            request.employer,
+            request.year,
+            request.quarter,
+            request.page_size,
+            request.page_token,
+        )
+        return dimona_pb2.ListEmployerQuarterPeriodsResponse(
+            periods=[mapping.period(p) for p in page.periods],
+            next_page_token=page.next_page_token,
+        )
+
+    def BatchGetStudentQuarterBalances(self, request, context):  # noqa: N802, ANN001, ANN201
+        balances = self._quarters.student_quarter_balances(
+            current_consultation(), request.employer, request.year, request.quarter,
+            list(request.inszs),
+        )  # fmt: skip
+        return dimona_pb2.BatchGetStudentQuarterBalancesResponse(
+            balances=[mapping.student_quarter_balance(b) for b in balances]
+        )
+
+    def RecordStudentActualHours(self, request, context):  # noqa: N802, ANN001, ANN201
+        recorded = self._quarters.record_actual_hours(
+            current_consultation(), request.employer, request.year, request.quarter,
+            mapping.actual_hours(request), request.source,
+        )  # fmt: skip
+        return dimona_pb2.RecordStudentActualHoursResponse(recorded=recorded)
 
 
 class EmploymentEventServicer(dimona_pb2_grpc.EmploymentEventServiceServicer):

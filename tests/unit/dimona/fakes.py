@@ -27,6 +27,7 @@ from dimona.service.ports import (
     PersonCheck,
     PersonOutcome,
 )
+from dimona.service.quarter import DimonaQuarters
 from dimona.service.queries import DimonaQueries
 from runtime.clock import FixedClock
 from runtime.errors import Unavailable
@@ -310,6 +311,7 @@ class World:
     declarations: Declarations
     queries: DimonaQueries
     woken: list[int]
+    quarters: DimonaQuarters
 
 
 def world() -> World:
@@ -320,4 +322,12 @@ def world() -> World:
     declarations = Declarations(
         fake.unit, fake.unit, identity, clock, on_accepted=lambda: woken.append(1)
     )
-    return World(fake, clock, identity, declarations, DimonaQueries(fake.unit, clock), woken)
+    return World(
+        fake,
+        clock,
+        identity,
+        declarations,
+        DimonaQueries(fake.unit, clock),
+        woken,
+        DimonaQuarters(fake.unit, fake.unit, clock),
+    )
