@@ -2,8 +2,9 @@
 servicers (DimonaService, DimonaConsultationService, DimonaQuarterService,
 EmploymentEventService), the directory dispatcher, the server.
 
-`python -m dimona` serves, `python -m dimona migrate` only migrates, and `python -m dimona seed`
-loads the synthetic employer register and mandates (dimona.seed).
+`python -m dimona` serves, `python -m dimona migrate` only migrates, `python -m dimona seed`
+loads the synthetic employer register and mandates (dimona.seed), and `python -m dimona
+seed-periods` declares a quarter of Dimona periods through the rules (dimona.seed.periods).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from cbss.dimona.v1 import dimona_pb2, dimona_pb2_grpc
 from dimona.config import SERVICE, Settings
 from dimona.seed import command as seed
+from dimona.seed import periods as seed_periods
 from dimona.service.declarations import Declarations
 from dimona.service.directory_sync import DirectorySync
 from dimona.service.group_commit import GroupCommitter
@@ -125,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         Settings.from_env,
         create_server,
         MIGRATIONS,
-        {"seed": lambda settings, args: seed.run(settings.runtime.database_url, args)},
+        {
+            "seed": lambda settings, args: seed.run(settings.runtime.database_url, args),
+            "seed-periods": seed_periods.run,
+        },
         argv,
     )
