@@ -196,7 +196,13 @@ MESH: dict[str, ServiceSpec] = {
         ServiceSpec(
             "dimona",
             50056,
-            prepare=(("migrate",), ("seed",)),
+            prepare=(
+                ("migrate",),
+                ("seed",),
+                # The previous quarter's periods, declared through the rules (the router serves):
+                # what the DmfA's prepare step reads and declares.
+                ("seed-periods", "--population", "{var}/seed/population.txt"),
+            ),
             env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
             try_commands=(
                 f"{_DIMONA_CLI} --as employer-000100006 in 85071412330"

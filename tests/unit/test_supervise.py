@@ -47,3 +47,14 @@ def test_an_instance_runs_its_program_with_its_own_database_and_certificate_when
     primary = supervisor._env(MESH["router"])
     assert "DATABASE_URL" not in primary or primary["DATABASE_URL"] != hub["DATABASE_URL"]
     assert supervisor.fill("localhost:{hub-cin} {var}/seed") == f"localhost:51053 {tmp_path}/seed"
+
+
+def test_dimona_declares_a_quarter_after_its_register_when_prepared(tmp_path: Path) -> None:
+    prepare = MESH["dimona"].prepare
+    assert [step[0] for step in prepare] == ["migrate", "seed", "seed-periods"]
+    supervisor = Supervisor(list(MESH.values()), tmp_path, 51050)
+    # The registry's prepare exports the population; the router serves before DIMONA prepares.
+    exported = next(s for s in MESH["registry"].prepare if s[0] == "export-population")
+    assert supervisor.fill(prepare[-1][-1]) == supervisor.fill(exported[-1])
+    order = list(MESH)
+    assert order.index("registry") < order.index("router") < order.index("dimona")
