@@ -29,6 +29,12 @@ INAMI to list a worker's periods and for Famiwal to read a student's balance. Th
 identification authorisation (directory check NONE) covers the registry methods DIMONA calls:
 GetPersonStatuses and RegisterBisNumber (no read mask, no cap), SearchPersons, and GetPerson
 under a read-mask cap.
+
+The DmfA (the ONSS's too): DIMONA's quarter service (`cbss.dimona.v1.DimonaQuarterService`,
+provider `onss` at DIMONA's endpoint) and the register's GetPersonStatuses for the ONSS under
+legal context `social-security.contributions`, directory check NONE (the DmfA's own
+cross-checks), and the worker quarters it serves (`cbss.dmfa.v1.DmfaConsultationService`) to
+ONEM and INAMI with directory check REQUIRED.
 """
 
 from __future__ import annotations
@@ -72,6 +78,18 @@ HUB = "cin"
 #: ONEM checks whether an unemployed person is insured, or on incapacity benefits instead.
 MUTUALITY_LEGAL_CONTEXT = "unemployment.incapacity-check"
 DIMONA_SERVICE = "cbss.dimona.v1.DimonaConsultationService"
+#: What the ONSS's DmfA reads from and records in DIMONA (provider `onss` at DIMONA's endpoint).
+DIMONA_QUARTER_SERVICE = "cbss.dimona.v1.DimonaQuarterService"
+DMFA_SERVICE = "cbss.dmfa.v1.DmfaConsultationService"
+#: The DmfA's own calls (as `onss`): the register's statuses and DIMONA's quarter, directory
+#: check NONE (the ONSS checks its own declarations, it does not consult a person's file).
+DMFA_LEGAL_CONTEXT = "social-security.contributions"
+DMFA_OWN_GRANTS = (
+    (REGISTRY_SERVICE, "GetPersonStatuses"),
+    (DIMONA_QUARTER_SERVICE, "ListEmployerQuarterPeriods"),
+    (DIMONA_QUARTER_SERVICE, "BatchGetStudentQuarterBalances"),
+    (DIMONA_QUARTER_SERVICE, "RecordStudentActualHours"),
+)
 
 INSTITUTIONS = (
     Institution("nr", "Registre national / Rijksregister", sectors=frozenset()),
@@ -152,6 +170,12 @@ DIMONA_AUTHORISATIONS = (
     ("famiwal", "ISC/20/018", {"family-allowances.entitlement"}, {Capacity(7, 104)},
      "GetWorkerStudentBalance"),
 )  # fmt: skip
+
+#: Worker quarters (DmfA): (requester, deliberation, legal contexts, capacities).
+DMFA_AUTHORISATIONS = (
+    ("onem", "ISC/18/003", {"unemployment.control"}, {Capacity(18, 1), Capacity(18, 4)}),
+    ("inami", "ISC/19/052", {"health-insurance.incapacity"}, {Capacity(11, 2)}),
+)
 
 #: Persons the registry's seed always has (see runtime.identifiers' worked examples).
 DIRECTORY = (
@@ -288,6 +312,7 @@ def _seed_primary(
     registry_endpoint: str,
     hub_endpoint: str,
     dimona_endpoint: str,
+    dmfa_endpoint: str,
 ) -> str:
     from cbss.dimona.v1 import dimona_pb2
     from cbss.registry.v1 import registry_pb2
@@ -321,6 +346,7 @@ def _seed_primary(
                 set(),
             )
         )
+    _seed_dmfa(seeder, dimona_endpoint, dmfa_endpoint)
     added = 0
     for institution, insz, capacity, start in DIRECTORY:
         added += directory.register([DirectoryEntry(insz, institution, capacity, start)])[0]
@@ -355,6 +381,50 @@ def _seed_primary(
         f"{seeder.acts} administrative acts, {added} directory entries added;"
         f" the mutualities' network behind {HUB} at {hub_endpoint}"
     )
+
+
+def _seed_dmfa(seeder: _Seeder, dimona_endpoint: str, dmfa_endpoint: str) -> None:
+    """The DmfA: DIMONA's quarter service and the register for the ONSS's own cross-checks,
+    and the worker quarters it serves to ONEM and INAMI (directory check REQUIRED)."""
+    from cbss.dimona.v1 import dimona_pb2
+    from cbss.dmfa.v1 import dmfa_pb2
+
+    seeder.provider(
+        ServiceProvider(
+            DIMONA_QUARTER_SERVICE, "onss", dimona_endpoint, DeceasedPolicy.PASS_WITH_FLAG
+        ),
+        contract_files(dimona_pb2.DESCRIPTOR),
+    )
+    for service, method in DMFA_OWN_GRANTS:
+        seeder.grant(
+            _authorisation(
+                "onss",
+                "ISC/05/004",
+                service,
+                method,
+                {DMFA_LEGAL_CONTEXT},
+                DirectoryCheck.NONE,
+                set(),
+                set(),
+            )
+        )
+    seeder.provider(
+        ServiceProvider(DMFA_SERVICE, "onss", dmfa_endpoint, DeceasedPolicy.PASS_WITH_FLAG),
+        contract_files(dmfa_pb2.DESCRIPTOR),
+    )
+    for requester, ref, contexts, capacities in DMFA_AUTHORISATIONS:
+        seeder.grant(
+            _authorisation(
+                requester,
+                ref,
+                DMFA_SERVICE,
+                "GetWorkerQuarter",
+                contexts,
+                DirectoryCheck.REQUIRED,
+                capacities,
+                set(),
+            )
+        )
 
 
 def _inbox_grants(seeder: _Seeder, at_hub: bool) -> None:
@@ -460,6 +530,7 @@ def seed_router(
     hub_endpoint: str = "",
     members: dict[str, str] | None = None,
     dimona_endpoint: str = "localhost:50056",
+    dmfa_endpoint: str = "localhost:50057",
     inboxes: dict[str, str] | None = None,
 ) -> int:
     """Bring this router's database to the demonstration network of its role (`primary` or
@@ -494,7 +565,12 @@ def seed_router(
             summary = _seed_hub(seeder, members or {})
         else:
             summary = _seed_primary(
-                seeder, SqlDirectory(db), registry_endpoint, hub_endpoint, dimona_endpoint
+                seeder,
+                SqlDirectory(db),
+                registry_endpoint,
+                hub_endpoint,
+                dimona_endpoint,
+                dmfa_endpoint,
             )
         if inboxes is not None:
             summary += _seed_inboxes(seeder, inboxes, hub_endpoint, role)

@@ -208,6 +208,9 @@ def _seed(settings: Settings, args: list[str]) -> int:
         "--dimona-endpoint", default="localhost:50056", help="primary only: where DIMONA serves"
     )
     parser.add_argument(
+        "--dmfa-endpoint", default="localhost:50057", help="primary only: where the DmfA serves"
+    )
+    parser.add_argument(
         "--hub-endpoint", default="", help="primary only: where the mutualities' hub serves"
     )
     parser.add_argument(
@@ -250,6 +253,7 @@ def _seed(settings: Settings, args: list[str]) -> int:
             hub_endpoint=parsed.hub_endpoint,
             members=members,
             dimona_endpoint=parsed.dimona_endpoint,
+            dmfa_endpoint=parsed.dmfa_endpoint,
             inboxes=inboxes or None,
         )
     except ValueError as exc:

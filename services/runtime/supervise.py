@@ -9,7 +9,7 @@ Waits until every health check is SERVING, prints the endpoints and commands to 
 watches: a service that exits is reported and restarted (at most 3 times in a row). Ctrl-C (or
 SIGTERM) stops every service with SIGTERM and waits for them to drain.
 
-Ports are fixed so that CLIs find the services: 50050 (echo) to 50056 (dimona), and the
+Ports are fixed so that CLIs find the services: 50050 (echo) to 50057 (dmfa), and the
 institution inboxes on 50060 (ONEM) to 50064 (Ethias, a work-accident insurer).
 `CARREFOUR_PORT_BASE` moves them all (e.g. 51050 for 51050..51055), to run a second mesh beside
 another one; the try commands printed then name the moved ports. In the specs' prepare steps,
@@ -61,6 +61,7 @@ DEFAULT_PORT_BASE = 50050
 
 _PY = ".venv/bin/python"
 _DIMONA_CLI = f"{_PY} -m dimona.cli --target localhost:{{dimona}} --router localhost:{{router}}"
+_DMFA_CLI = f"{_PY} -m dmfa.cli --target localhost:{{dmfa}} --router localhost:{{router}}"
 _MUTUALITY_CLI = f"{_PY} -m mutuality.cli --router localhost:{{router}} --as institution-onem"
 
 #: Institution inboxes in `make run`: (institution, port).
@@ -118,6 +119,8 @@ MESH: dict[str, ServiceSpec] = {
                     "localhost:{hub-cin}",
                     "--dimona-endpoint",
                     "localhost:{dimona}",
+                    "--dmfa-endpoint",
+                    "localhost:{dmfa}",
                     *("--inbox", "onem=localhost:{inbox-onem}"),
                     *("--inbox", "fedris=localhost:{inbox-fedris}"),
                     *("--inbox", "ethias=localhost:{inbox-ethias}"),
@@ -212,6 +215,20 @@ MESH: dict[str, ServiceSpec] = {
                 " $(date -d 'tomorrow +6 days' +%F) --hours 700   # over quota: warning",
                 f"{_DIMONA_CLI} --as institution-onem"
                 " --legal-context unemployment.control worker-periods 85071412330",
+            ),
+        ),
+        # The DmfA (the ONSS): a quarter of declarations submitted from DIMONA's periods, read
+        # through the router (seed-quarter needs the router and DIMONA serving).
+        ServiceSpec(
+            "dmfa",
+            50057,
+            prepare=(("migrate",), ("seed",), ("seed-quarter",)),
+            env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
+            try_commands=(
+                f"{_DMFA_CLI} --as employer-000100006 declarations 000100006",
+                f"{_DMFA_CLI} --as institution-onem --legal-context unemployment.control"
+                " worker-quarter 85071412330 $(date -d '3 months ago' +%Y) "
+                "$(( ($(date -d '3 months ago' +%-m) + 2) / 3 ))",
             ),
         ),
         # The institution inboxes (services/inbox): one program, an instance per institution.

@@ -71,8 +71,8 @@ class VersionRow(Base):
     submitted_by: Mapped[str] = mapped_column(sa.String(200))
     submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     __table_args__ = (
-        sa.UniqueConstraint("employer", "year", "quarter", "number"),
-        sa.UniqueConstraint("employer", "submission_reference"),
+        sa.UniqueConstraint("employer", "year", "quarter", "number", name="uq_version_number"),
+        sa.UniqueConstraint("employer", "submission_reference", name="uq_version_reference"),
     )
 
 

@@ -91,9 +91,9 @@ def upgrade() -> None:
         sa.Column("submitted_by", sa.String(length=200), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_version")),
-        sa.UniqueConstraint("employer", "submission_reference", name=op.f("uq_version_employer")),
+        sa.UniqueConstraint("employer", "submission_reference", name=op.f("uq_version_reference")),
         sa.UniqueConstraint(
-            "employer", "year", "quarter", "number", name=op.f("uq_version_employer")
+            "employer", "year", "quarter", "number", name=op.f("uq_version_number")
         ),
     )
     op.create_table(

@@ -1,0 +1,262 @@
+"""The DmfA in the network: a declaration's life (refused, accepted, corrected) checked against
+DIMONA and the register through the router, its contributions, the worker's quarter consulted
+through the router, students' actual hours sent back to DIMONA's quota counter, and the
+refusals of malformed or unauthorised submissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import grpc
+import pytest
+
+from cbss.dimona.v1 import dimona_pb2, dimona_pb2_grpc
+from cbss.dmfa.v1 import dmfa_pb2, dmfa_pb2_grpc
+from registry.seed.population import FIXED_BIS, FIXED_MAN, FIXED_WOMAN, FIXED_WOMAN_2006
+from runtime import identity
+from runtime.client import failure
+from tests.integration.dmfa.conftest import Q2_END, RETAIL, STATE, Network
+from tests.integration.dmfa.protos import chunks, occupation, worker
+
+pytestmark = pytest.mark.integration
+
+JUNE_3 = dt.date(2025, 6, 3)
+JUNE_20 = dt.date(2025, 6, 20)
+VERSIONS = f"employers/{RETAIL}/declarations/2025Q2"
+
+
+def _workers(*, woman_2006_until: dt.date, man_pay: int = 300000, student: bool = True):
+    out = [
+        # Employee, EUR 3,000.00: worker 13.07 % = 392.10, employer 25 % = 750.00.
+        worker(FIXED_MAN, "495", JUNE_3, Q2_END, occupation(JUNE_3, pay=man_pay)),
+        # 14 working days from 3 to 20 June; EUR 1,400.00.
+        worker(
+            FIXED_WOMAN_2006,
+            "495",
+            JUNE_3,
+            JUNE_20,
+            occupation(JUNE_3, woman_2006_until, days=1400, hours=10640, pay=140000),
+        ),
+    ]
+    if student:
+        # Student, 80 h actually worked (DIMONA planned 100 h), EUR 1,000.00, within the quota:
+        # 2.71 % = 27.10 and 5.42 % = 54.20.
+        out.append(
+            worker(
+                FIXED_WOMAN,
+                "841",
+                JUNE_3,
+                Q2_END,
+                occupation(JUNE_3, Q2_END, days=2000, hours=8000, pay=100000),
+            )
+        )
+    return out
+
+
+def _codes(version: dmfa_pb2.DeclarationVersion) -> set[tuple[str, str, str]]:
+    return {(a.code, a.block.insz, a.value) for a in version.anomalies}
+
+
+def _worker_quarter(network: Network, party: str, context: str, insz: str):  # noqa: ANN202
+    with network.via_router(party) as channel:
+        return dmfa_pb2_grpc.DmfaConsultationServiceStub(channel).GetWorkerQuarter(
+            dmfa_pb2.GetWorkerQuarterRequest(insz=insz, year=2025, quarter=2),
+            metadata=((identity.LEGAL_CONTEXT_HEADER, context),),
+            timeout=20,
+        )
+
+
+def _student_used_minutes(network: Network) -> int:
+    with network.dimona_channel(f"employer-{RETAIL}") as channel:
+        return (
+            dimona_pb2_grpc.DimonaServiceStub(channel)
+            .GetStudentBalance(
+                dimona_pb2.GetStudentBalanceRequest(
+                    parent=f"employers/{RETAIL}", insz=FIXED_WOMAN, year=2025
+                ),
+                timeout=10,
+            )
+            .balance.used_minutes
+        )
+
+
+def _wait_for_minutes(network: Network, expected: int) -> None:
+    deadline = time.monotonic() + 15
+    while _student_used_minutes(network) != expected:
+        assert time.monotonic() < deadline, "the quota update did not reach DIMONA"
+        time.sleep(0.1)
+
+
+def test_a_declaration_is_refused_accepted_and_corrected(network: Network) -> None:
+    # 1. FIXED_WOMAN_2006's Dimona period ends on 20 June; an occupation to 30 June is not
+    #    covered from the 21st: refused, stored, not current.
+    refused = network.submit(chunks(RETAIL, 2025, 2, "q2-a", _workers(woman_2006_until=Q2_END)))
+    assert refused.status == dmfa_pb2.VERSION_STATUS_REFUSED
+    assert refused.version == 1 and not refused.current
+    assert ("OCCUPATION_NOT_COVERED", FIXED_WOMAN_2006, "2025-06-21") in _codes(refused)
+    not_covered = next(a for a in refused.anomalies if a.code == "OCCUPATION_NOT_COVERED")
+    assert not_covered.block.worker_code == "495" and not_covered.block.occupation_number == 1
+    assert not_covered.path == (
+        f"workers[insz={FIXED_WOMAN_2006}]/records[worker_code=495]/occupations[1]"
+    )
+
+    # 2. Fixed: accepted, with the worker DIMONA knows and the declaration forgot (a warning).
+    accepted = network.submit(
+        chunks(RETAIL, 2025, 2, "q2-b", _workers(woman_2006_until=JUNE_20), per_chunk=1)
+    )
+    assert accepted.status == dmfa_pb2.VERSION_STATUS_ACCEPTED_WITH_ANOMALIES
+    assert accepted.version == 2 and accepted.current and not accepted.late
+    assert {a.code for a in accepted.anomalies} == {"MISSING_WORKER"}
+    assert accepted.anomalies[0].block.insz == FIXED_BIS
+    assert accepted.anomalies[0].severity == 2  # warning
+    # 392.10 + 182.98 (13.07 % of 1,400.00 = 182.98) + 27.10 worker;
+    # 750.00 + 350.00 + 54.20 employer.
+    assert accepted.totals.remuneration == 300000 + 140000 + 100000
+    assert accepted.totals.worker_contributions == 39210 + 18298 + 2710
+    assert accepted.totals.employer_contributions == 75000 + 35000 + 5420
+    assert accepted.deadline.month == 7 and accepted.deadline.day == 31
+
+    with network.dmfa_channel(f"employer-{RETAIL}") as channel:
+        stub = dmfa_pb2_grpc.DmfaServiceStub(channel)
+        workers = stub.ListVersionWorkers(
+            dmfa_pb2.ListVersionWorkersRequest(name=accepted.name), timeout=10
+        ).workers
+        by_insz = {w.insz: w for w in workers}
+        student = by_insz[FIXED_WOMAN].records[0].contributions
+        assert [(c.kind, c.basis, c.rate_percent, c.amount) for c in student] == [
+            ("STUDENT_SOLIDARITY", 100000, "2.71", 2710),
+            ("STUDENT_SOLIDARITY", 100000, "5.42", 5420),
+        ]
+        history = stub.ListDeclarationVersions(
+            dmfa_pb2.ListDeclarationVersionsRequest(parent=VERSIONS), timeout=10
+        ).versions
+        assert [(v.version, v.status, v.current) for v in history] == [
+            (1, dmfa_pb2.VERSION_STATUS_REFUSED, False),
+            (2, dmfa_pb2.VERSION_STATUS_ACCEPTED_WITH_ANOMALIES, True),
+        ]
+
+    # 3. The worker's quarter, through the router, for ONEM (which follows him).
+    quarter = _worker_quarter(network, "institution-onem", "unemployment.control", FIXED_MAN)
+    [employer] = quarter.quarter.employers
+    assert employer.employer == RETAIL and employer.version == accepted.name
+    [record] = employer.records
+    assert (record.worker_code, record.days, record.hours) == ("495", 2000, 15200)
+    assert [(r.remuneration_code, r.amount) for r in record.remunerations] == [("001", 300000)]
+    # ... refused to an institution without authorisation.
+    with pytest.raises(grpc.RpcError) as refused_call:
+        _worker_quarter(network, "institution-famiwal", "family-allowances.entitlement", FIXED_MAN)
+    assert refused_call.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    # 4. The student's actual 80 hours replace DIMONA's planned 100 in the quota counter.
+    _wait_for_minutes(network, 80 * 60)
+
+    # 5. A correction: the man's pay changes, the student is gone (her hours count 0 now).
+    corrected = network.submit(
+        chunks(
+            RETAIL,
+            2025,
+            2,
+            "q2-c",
+            _workers(woman_2006_until=JUNE_20, man_pay=310000, student=False),
+            corrects=accepted.name,
+        )
+    )
+    assert corrected.version == 3 and corrected.current
+    assert corrected.corrects == accepted.name
+    assert ("MISSING_WORKER", FIXED_WOMAN, "") not in _codes(corrected)
+    assert any(
+        a.code == "MISSING_WORKER" and a.block.insz == FIXED_WOMAN for a in corrected.anomalies
+    )
+    _wait_for_minutes(network, 0)
+    quarter = _worker_quarter(network, "institution-onem", "unemployment.control", FIXED_MAN)
+    assert quarter.quarter.employers[0].records[0].remunerations[0].amount == 310000
+
+    with network.dmfa_channel(f"employer-{RETAIL}") as channel:
+        stub = dmfa_pb2_grpc.DmfaServiceStub(channel)
+        previous = stub.GetDeclarationVersion(
+            dmfa_pb2.GetDeclarationVersionRequest(name=accepted.name), timeout=10
+        ).version
+        assert not previous.current and previous.superseded_by == corrected.name
+    with network.dmfa_channel("onss") as channel:
+        events = (
+            dmfa_pb2_grpc.DeclarationEventServiceStub(channel)
+            .ListDeclarationEvents(dmfa_pb2.ListDeclarationEventsRequest(), timeout=10)
+            .events
+        )
+    mine = [e for e in events if e.employer == RETAIL]
+    assert [(e.kind, e.version, e.superseded) for e in mine] == [
+        (dmfa_pb2.DECLARATION_EVENT_KIND_ACCEPTED, accepted.name, ""),
+        (dmfa_pb2.DECLARATION_EVENT_KIND_CORRECTED, corrected.name, accepted.name),
+    ]
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    assert FIXED_MAN in mine[1].worker_inszs
+
+    # 6. Another original, or a correction of a superseded version: refused, nothing stored.
+    for request, reason in (
+        (chunks(RETAIL, 2025, 2, "q2-d", _workers(woman_2006_until=JUNE_20)), "DECLARATION_EXISTS"),
+        (
+            chunks(
+                RETAIL, 2025, 2, "q2-e", _workers(woman_2006_until=JUNE_20), corrects=accepted.name
+            ),
+            "VERSION_SUPERSEDED",
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as caught:
+            network.submit(request)
+        assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert failure(caught.value).reason == reason
+
+    # 7. The same submission again (same reference, same content): the stored answer.
+    again = network.submit(
+        chunks(RETAIL, 2025, 2, "q2-b", _workers(woman_2006_until=JUNE_20), per_chunk=2)
+    )
+    assert (again.name, again.status) == (accepted.name, accepted.status)
+
+
+def test_malformed_input_is_invalid_argument_and_stores_nothing(network: Network) -> None:
+    bad = worker(FIXED_MAN, "495", JUNE_3, Q2_END, occupation(JUNE_3, pay=-1))
+    bad.records[0].occupations[0].ClearField("start_date")
+    with pytest.raises(grpc.RpcError) as caught:
+        network.submit(chunks(STATE, 2025, 2, "bad-1", [bad]), party=f"employer-{STATE}")
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info = failure(caught.value)
+    assert info.field_violations.keys() == {
+        "workers[0].records[0].occupations[0].start_date",
+        "workers[0].records[0].occupations[0].remunerations[0].amount",
+    }
+    with network.dmfa_channel(f"employer-{STATE}") as channel:
+        listed = dmfa_pb2_grpc.DmfaServiceStub(channel).ListDeclarations(
+            dmfa_pb2.ListDeclarationsRequest(parent=f"employers/{STATE}"), timeout=10
+        )
+    assert list(listed.declarations) == []
+
+
+@pytest.mark.parametrize(
+    ("party", "employer", "code", "reason"),
+    [
+        (f"employer-{STATE}", RETAIL, grpc.StatusCode.PERMISSION_DENIED, "NOT_OWN_EMPLOYER"),
+        ("bureau-0314595348", STATE, grpc.StatusCode.PERMISSION_DENIED, "NO_MANDATE"),
+        ("institution-onem", STATE, grpc.StatusCode.PERMISSION_DENIED, "NOT_AUTHORISED"),
+    ],
+)
+def test_only_the_employer_or_its_bureau_declares(
+    network: Network, party: str, employer: str, code: grpc.StatusCode, reason: str
+) -> None:
+    request = chunks(
+        employer, 2025, 2, "who", [worker(FIXED_MAN, "495", JUNE_3, Q2_END, occupation(JUNE_3))]
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        network.submit(request, party=party)
+    assert caught.value.code() == code
+    assert failure(caught.value).reason == reason
+
+
+def test_the_quarter_is_consulted_only_through_the_router(network: Network) -> None:
+    with network.dmfa_channel("institution-onem") as channel:
+        with pytest.raises(grpc.RpcError) as caught:
+            dmfa_pb2_grpc.DmfaConsultationServiceStub(channel).GetWorkerQuarter(
+                dmfa_pb2.GetWorkerQuarterRequest(insz=FIXED_MAN, year=2025, quarter=2),
+                timeout=10,
+            )
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
