@@ -65,8 +65,17 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> Quarter | None:
-        """`2026Q1` -> Quarter(2026, 1); None when it is not one."""
-        if len(text) != 6 or text[4] != "Q" or not text[:4].isdigit() or text[5] not in "1234":
+        """`2026Q1` -> Quarter(2026, 1); None when it is not one. ASCII digits only (`isdigit`
+        accepts other scripts' digits, and superscripts that `int` refuses), and no leading zero
+        (year 1000 to 9999), so that `str(Quarter.parse(text)) == text`."""
+        if (
+            len(text) != 6
+            or not text.isascii()
+            or text[4] != "Q"
+            or not text[:4].isdigit()
+            or text[0] == "0"
+            or text[5] not in "1234"
+        ):
             return None
         return cls(int(text[:4]), int(text[5]))
 
