@@ -61,7 +61,10 @@ DEFAULT_PORT_BASE = 50050
 
 _PY = ".venv/bin/python"
 _DIMONA_CLI = f"{_PY} -m dimona.cli --target localhost:{{dimona}} --router localhost:{{router}}"
-_DMFA_CLI = f"{_PY} -m dmfa.cli --target localhost:{{dmfa}} --router localhost:{{router}}"
+_DMFA_CLI = (
+    f"{_PY} -m dmfa.cli --target localhost:{{dmfa}} --dimona localhost:{{dimona}}"
+    f" --router localhost:{{router}}"
+)
 _MUTUALITY_CLI = f"{_PY} -m mutuality.cli --router localhost:{{router}} --as institution-onem"
 
 #: Institution inboxes in `make run`: (institution, port).
@@ -225,10 +228,12 @@ MESH: dict[str, ServiceSpec] = {
             prepare=(("migrate",), ("seed",), ("seed-quarter",)),
             env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
             try_commands=(
-                f"{_DMFA_CLI} --as employer-000100006 declarations 000100006",
+                f"{_DMFA_CLI} --as employer-000100006 versions previous   # seeded: 1 warning",
+                f"{_DMFA_CLI} --as employer-000100006 workers previous 1   # contributions",
+                f"{_DMFA_CLI} --as employer-000100006 draft current > var/q.json"
+                f" && {_DMFA_CLI} --as employer-000100006 submit var/q.json",
                 f"{_DMFA_CLI} --as institution-onem --legal-context unemployment.control"
-                " worker-quarter 85071412330 $(date -d '3 months ago' +%Y) "
-                "$(( ($(date -d '3 months ago' +%-m) + 2) / 3 ))",
+                " worker-quarter 85071412330 current   # after the DIMONA IN above",
             ),
         ),
         # The institution inboxes (services/inbox): one program, an instance per institution.

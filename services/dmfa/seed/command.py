@@ -10,49 +10,38 @@
   through the router included). One worker of the retail employer is left out on purpose, so
   that the declaration shows a MISSING_WORKER anomaly. Deterministic; idempotent (the same
   submission references: a second run answers the stored versions). Needs the router and DIMONA
-  serving (in `make run` it runs after them).
+  serving (in `make run` it runs after them). Submitted as if on time: the rules run with a clock
+  fixed on the 10th of the month after the quarter (the deadline is the month's last day), so
+  the seeded declarations are not LATE whenever `make run` starts.
 
-Pay (UNCONFIRMED, synthetic): hourly wages by worker code, hours = the schedule's hours for the
-working days (Monday to Friday) of each period's part in the quarter.
+The declarations are pre-filled from the periods as the employer's own `python -m dmfa.cli
+draft` pre-fills them (dmfa.service.prefill).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import logging
 
 from dimona.seed.data import NAMED, mandates
 from dimona.seed.data import employers as register
 from dmfa.config import Settings
 from dmfa.service.declarations import Declarations
-from dmfa.service.model import (
-    DimonaPeriod,
-    Employer,
-    Header,
-    Occupation,
-    Person,
-    Quarter,
-    RemunerationLine,
-    ServiceLine,
-    Submission,
-    WorkerRecord,
-)
+from dmfa.service.model import Employer, Header, Person, Quarter, Submission
+from dmfa.service.prefill import prefill, previous_quarter
 from dmfa.service.tables import Tables
 from dmfa.storage import MIGRATIONS
 from dmfa.storage.repository import SqlEmployers, unit_factory
 from dmfa.transport.router_client import router_network
-from runtime.clock import SystemClock
+from runtime.clock import BRUSSELS, FixedClock, SystemClock
 from runtime.db import Database
 from runtime.errors import ServiceError
 from runtime.identity import Caller, PartyKind
 
 logger = logging.getLogger(__name__)
 
-#: Hourly wage in cents by worker code (synthetic).
-WAGES = {"015": 1800, "495": 2250, "840": 1300, "841": 1300, "016": 1250, "496": 1250}
-_MANUAL_COMMITTEES = {"124", "302", "144", "145"}
-_DAY_HUNDREDTHS = 760  # 7.6 hours a day: 38 hours, 5 days
 #: The employer whose declaration leaves one worker out (a MISSING_WORKER anomaly to show).
 SHOWCASE = NAMED[1].onss_number
 
@@ -84,80 +73,10 @@ def run(settings: Settings, args: list[str]) -> int:
     return 0
 
 
-def previous_quarter(today: dt.date) -> Quarter:
-    q = (today.month - 1) // 3 + 1
-    return Quarter(today.year, q - 1) if q > 1 else Quarter(today.year - 1, 4)
-
-
-def worker_code(period: DimonaPeriod, committee: str) -> str | None:
-    manual = committee in _MANUAL_COMMITTEES
-    return {
-        "OTH": "015" if manual else "495",
-        "BCW": "015",
-        "EXT": "015",
-        "IVT": "495",
-        "TRI": "495",
-        "TEA": "495",
-        "STU": "840" if manual else "841",
-        "STX": "840",
-        "FLX": "016" if manual else "496",
-    }.get(period.worker_type)
-
-
-def _working_days(start: dt.date, end: dt.date) -> int:
-    days, day = 0, start
-    while day <= end:
-        days += day.weekday() < 5
-        day += dt.timedelta(days=1)
-    return days
-
-
-def declaration(
-    employer: str, committee: str, quarter: Quarter, periods: list[DimonaPeriod], leave_out: int
-) -> tuple[Person, ...]:
-    """Workers built from the periods (the `leave_out`-th worker omitted when >= 0)."""
-    by_worker: dict[str, list[DimonaPeriod]] = {}
-    for p in sorted(periods, key=lambda p: (p.insz, p.start, p.period_id)):
-        if worker_code(p, committee) is not None:
-            by_worker.setdefault(p.insz, []).append(p)
-    persons = []
-    for index, (insz, own) in enumerate(sorted(by_worker.items())):
-        if index == leave_out:
-            continue
-        records: dict[str, list[Occupation]] = {}
-        spans: dict[str, tuple[dt.date, dt.date]] = {}
-        for p in own:
-            code = worker_code(p, committee) or ""
-            start = max(p.start, quarter.first_day)
-            end = min(p.end or quarter.last_day, quarter.last_day)
-            days = max(1, _working_days(start, end))
-            hours = days * _DAY_HUNDREDTHS
-            occupations = records.setdefault(code, [])
-            occupations.append(
-                Occupation(
-                    number=len(occupations) + 1,
-                    start=p.start,
-                    end=p.end,
-                    joint_committee=committee,
-                    working_days_system=500,
-                    mean_working_hours=3800,
-                    reference_working_hours=3800,
-                    services=(ServiceLine("001", days * 100, hours),),
-                    remunerations=(RemunerationLine("001", hours * WAGES[code] // 100),),
-                )
-            )
-            first, last = spans.get(code, (start, end))
-            spans[code] = (min(first, start), max(last, end))
-        persons.append(
-            Person(
-                insz,
-                tuple(
-                    WorkerRecord(1, code, spans[code][0], spans[code][1], tuple(occupations))
-                    for code, occupations in sorted(records.items())
-                ),
-            )
-        )
-    return tuple(persons)
+def on_time(quarter: Quarter) -> dt.datetime:
+    """The 10th of the month after the quarter, 08:00 in Brussels: well before the deadline."""
+    day = quarter.last_day + dt.timedelta(days=10)
+    return dt.datetime(day.year, day.month, day.day, 8, 0, tzinfo=BRUSSELS)
 
 
 def run_quarter(settings: Settings, args: list[str]) -> int:
@@ -165,12 +84,12 @@ def run_quarter(settings: Settings, args: list[str]) -> int:
     parser.add_argument("--year", type=int)
     parser.add_argument("--quarter", type=int, choices=(1, 2, 3, 4))
     options = parser.parse_args(args)
-    clock = SystemClock()
     quarter = (
         Quarter(options.year, options.quarter)
         if options.year and options.quarter
-        else previous_quarter(clock.today())
+        else previous_quarter(SystemClock().today())
     )
+    clock = FixedClock(on_time(quarter))
     db = Database(settings.runtime.database_url)
     network, channel = router_network(
         settings.router_addr, settings.router_name, settings.runtime.tls
@@ -186,12 +105,11 @@ def run_quarter(settings: Settings, args: list[str]) -> int:
             if named.provisional:
                 continue
             periods = network.periods(named.onss_number, quarter)
-            persons = declaration(
-                named.onss_number,
+            persons = prefill(
                 named.joint_committees[0],
                 quarter,
                 periods,
-                0 if named.onss_number == SHOWCASE else -1,
+                leave_out=0 if named.onss_number == SHOWCASE else -1,
             )
             if not persons:
                 continue
@@ -222,6 +140,4 @@ def run_quarter(settings: Settings, args: list[str]) -> int:
 
 
 def _digest(header: Header, persons: tuple[Person, ...]) -> str:
-    import hashlib
-
     return hashlib.sha256(repr((header, persons)).encode()).hexdigest()

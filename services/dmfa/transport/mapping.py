@@ -253,6 +253,10 @@ def _record(r: WorkerRecord) -> dmfa_pb2.WorkerRecord:
     )
 
 
+def person_message(p: Person) -> dmfa_pb2.NaturalPerson:
+    return dmfa_pb2.NaturalPerson(insz=p.insz, records=[_record(r) for r in p.records])
+
+
 def worker(w: DeclaredWorker) -> dmfa_pb2.DeclaredWorker:
     return dmfa_pb2.DeclaredWorker(
         insz=w.insz,
