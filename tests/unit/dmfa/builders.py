@@ -6,6 +6,7 @@ each test changes what it is about."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 
 from google.type import date_pb2
@@ -113,7 +114,11 @@ def submission(
     transport's SHA-256 guarantees: the same content, the same digest)."""
     persons = persons or (person(),)
     header = Header(employer, quarter, reference, corrects)
-    return Submission(header, tuple(persons), digest or repr((header, persons)))
+    return Submission(
+        header,
+        tuple(persons),
+        digest or hashlib.sha256(repr((header, persons)).encode()).hexdigest(),
+    )
 
 
 def period(
