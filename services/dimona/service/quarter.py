@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from dimona.service import access, tokens
+from dimona.service import access
 from dimona.service.calendar import quarter_bounds
 from dimona.service.checks import student_counter
 from dimona.service.commands import RawActualHours
@@ -37,6 +37,7 @@ from dimona.service.validation import (
     validate_employer_quarter,
     validate_quarter_batch,
 )
+from runtime import page_tokens as tokens
 from runtime.clock import Clock
 from runtime.errors import Aborted
 from runtime.identity import Consultation

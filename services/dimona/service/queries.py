@@ -8,13 +8,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dimona.service import access, tokens
+from dimona.service import access
 from dimona.service.checks import student_counter
 from dimona.service.commands import RawDate
 from dimona.service.model import EmploymentEvent, Period, StudentActual, StudentBalance
 from dimona.service.ports import UnitFactory
 from dimona.service.rules import student_quota_hours
 from dimona.service.validation import Problems, parse_parent
+from runtime import page_tokens as tokens
 from runtime.clock import Clock
 from runtime.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from runtime.identity import Caller
