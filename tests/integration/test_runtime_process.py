@@ -76,8 +76,9 @@ def test_new_calls_are_refused_when_shutting_down(pki_dir: Path, database_url: s
     try:
         with channel_as(pki_dir, "institution-onem", port) as channel:
             stub = echo_pb2_grpc.EchoServiceStub(channel)
-            in_flight = stub.Echo.future(echo_pb2.EchoRequest(delay_ms=3000), timeout=10)
-            time.sleep(0.3)  # the slow call is in flight (it takes 3 s)
+            # Slow enough that a loaded machine (CI beside other work) still sees the drain.
+            in_flight = stub.Echo.future(echo_pb2.EchoRequest(delay_ms=6000), timeout=15)
+            time.sleep(0.5)  # the slow call is in flight (it takes 6 s)
             proc.send_signal(signal.SIGTERM)
             # New calls are refused while the slow one drains: poll (bounded) for the refusal,
             # which must come before the in-flight call is done.

@@ -9,7 +9,11 @@ import pytest
 
 from router.config import Settings
 from router.seed import (
+    DIMONA_QUARTER_SERVICE,
     DIMONA_SERVICE,
+    DMFA_LEGAL_CONTEXT,
+    DMFA_OWN_GRANTS,
+    DMFA_SERVICE,
     MUTUALITY_SERVICE,
     REGISTRY_SERVICE,
     SEED_ADMIN,
@@ -48,9 +52,21 @@ def test_primary_knows_the_hub_as_provider_via_router_when_seeded_with_a_hub(
         (REGISTRY_SERVICE, "nr"): ("localhost:50051", ""),
         (MUTUALITY_SERVICE, "cin"): ("localhost:50053", "cin"),
         (DIMONA_SERVICE, "onss"): ("localhost:50056", ""),
+        (DIMONA_QUARTER_SERVICE, "onss"): ("localhost:50056", ""),
+        (DMFA_SERVICE, "onss"): ("localhost:50057", ""),
     }
     onem = {(a.service, a.method, a.directory_check.value) for a in snap.authorisations["onem"]}
     assert (MUTUALITY_SERVICE, "GetAffiliation", "REQUIRED") in onem
+    assert (DMFA_SERVICE, "GetWorkerQuarter", "REQUIRED") in onem
+    # The DmfA's own cross-checks: the ONSS without a directory check, one legal context.
+    onss = {
+        (a.service, a.method, a.directory_check.value, tuple(a.legal_contexts))
+        for a in snap.authorisations["onss"]
+        if a.legal_contexts == {DMFA_LEGAL_CONTEXT}
+    }
+    assert onss == {
+        (service, method, "NONE", (DMFA_LEGAL_CONTEXT,)) for service, method in DMFA_OWN_GRANTS
+    }
     # Moved ports: the endpoints follow; nothing else is written again.
     version = snap.version
     seed_router(settings, "localhost:51051", hub_endpoint="localhost:51053")
