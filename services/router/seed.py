@@ -35,6 +35,11 @@ provider `onss` at DIMONA's endpoint) and the register's GetPersonStatuses for t
 legal context `social-security.contributions`, directory check NONE (the DmfA's own
 cross-checks), and the worker quarters it serves (`cbss.dmfa.v1.DmfaConsultationService`) to
 ONEM and INAMI with directory check REQUIRED.
+
+The DRS (the ONSS's): its pre-fill grants (the register's identity, DIMONA's employment on the
+risk date, the DmfA's closed quarters; legal context `social-risks.declaration`, directory check
+REQUIRED with the ONSS's employment capacity on the risk date) and its request service
+(`cbss.drs.v1.DrsRequestService`, provider `onss`), which the mutualities' college may call.
 """
 
 from __future__ import annotations
@@ -170,6 +175,24 @@ DIMONA_AUTHORISATIONS = (
     ("famiwal", "ISC/20/018", {"family-allowances.entitlement"}, {Capacity(7, 104)},
      "GetWorkerStudentBalance"),
 )  # fmt: skip
+
+#: The DRS's pre-fill (as the ONSS, legal context `social-risks.declaration`): the register's
+#: identity, DIMONA's employment on the risk date and the DmfA's closed quarters. Directory check
+#: REQUIRED with the ONSS's employment capacity: the ONSS may look only at a worker it holds on
+#: the risk date (a Dimona period integrated him); the risk date is every call's reference date.
+DRS_SERVICE = "cbss.drs.v1.DrsRequestService"
+DRS_LEGAL_CONTEXT = "social-risks.declaration"
+ONSS_EMPLOYMENT = Capacity(1, 1)
+#: (service, method, read-mask cap)
+DRS_PREFILL_GRANTS = (
+    (REGISTRY_SERVICE, "GetPerson", {"identity", "birth"}),
+    (DIMONA_SERVICE, "GetEmploymentOnDate", set()),
+    ("cbss.dmfa.v1.DmfaConsultationService", "ListWorkerQuarters", set()),
+)
+#: Who may ask an employer for a declaration (the to-do list): the mutualities' college, which
+#: holds its members' persons at the primary (capacity 11/1), relaying a member's request for a
+#: ZIMA 001. (requester, deliberation, legal context, capacities)
+DRS_REQUEST_GRANTS = (("cin", "ISC/07/065", "drs.sickness-request", {Capacity(11, 1)}),)
 
 #: Worker quarters (DmfA): (requester, deliberation, legal contexts, capacities).
 DMFA_AUTHORISATIONS = (
@@ -313,6 +336,7 @@ def _seed_primary(
     hub_endpoint: str,
     dimona_endpoint: str,
     dmfa_endpoint: str,
+    drs_endpoint: str,
 ) -> str:
     from cbss.dimona.v1 import dimona_pb2
     from cbss.registry.v1 import registry_pb2
@@ -347,6 +371,7 @@ def _seed_primary(
             )
         )
     _seed_dmfa(seeder, dimona_endpoint, dmfa_endpoint)
+    _seed_drs(seeder, drs_endpoint)
     added = 0
     for institution, insz, capacity, start in DIRECTORY:
         added += directory.register([DirectoryEntry(insz, institution, capacity, start)])[0]
@@ -420,6 +445,42 @@ def _seed_dmfa(seeder: _Seeder, dimona_endpoint: str, dmfa_endpoint: str) -> Non
                 DMFA_SERVICE,
                 "GetWorkerQuarter",
                 contexts,
+                DirectoryCheck.REQUIRED,
+                capacities,
+                set(),
+            )
+        )
+
+
+def _seed_drs(seeder: _Seeder, drs_endpoint: str) -> None:
+    """The DRS: the ONSS's pre-fill grants, and the declaration requests it takes."""
+    from cbss.drs.v1 import drs_pb2
+
+    for service, method, cap in DRS_PREFILL_GRANTS:
+        seeder.grant(
+            _authorisation(
+                "onss",
+                "ISC/07/060",
+                service,
+                method,
+                {DRS_LEGAL_CONTEXT},
+                DirectoryCheck.REQUIRED,
+                {ONSS_EMPLOYMENT},
+                cap,
+            )
+        )
+    seeder.provider(
+        ServiceProvider(DRS_SERVICE, "onss", drs_endpoint, DeceasedPolicy.PASS_WITH_FLAG),
+        contract_files(drs_pb2.DESCRIPTOR),
+    )
+    for requester, ref, context, capacities in DRS_REQUEST_GRANTS:
+        seeder.grant(
+            _authorisation(
+                requester,
+                ref,
+                DRS_SERVICE,
+                "RequestDeclaration",
+                {context},
                 DirectoryCheck.REQUIRED,
                 capacities,
                 set(),
@@ -531,6 +592,7 @@ def seed_router(
     members: dict[str, str] | None = None,
     dimona_endpoint: str = "localhost:50056",
     dmfa_endpoint: str = "localhost:50057",
+    drs_endpoint: str = "localhost:50058",
     inboxes: dict[str, str] | None = None,
 ) -> int:
     """Bring this router's database to the demonstration network of its role (`primary` or
@@ -571,6 +633,7 @@ def seed_router(
                 hub_endpoint,
                 dimona_endpoint,
                 dmfa_endpoint,
+                drs_endpoint,
             )
         if inboxes is not None:
             summary += _seed_inboxes(seeder, inboxes, hub_endpoint, role)

@@ -211,6 +211,9 @@ def _seed(settings: Settings, args: list[str]) -> int:
         "--dmfa-endpoint", default="localhost:50057", help="primary only: where the DmfA serves"
     )
     parser.add_argument(
+        "--drs-endpoint", default="localhost:50058", help="primary only: where the DRS serves"
+    )
+    parser.add_argument(
         "--hub-endpoint", default="", help="primary only: where the mutualities' hub serves"
     )
     parser.add_argument(
@@ -254,6 +257,7 @@ def _seed(settings: Settings, args: list[str]) -> int:
             members=members,
             dimona_endpoint=parsed.dimona_endpoint,
             dmfa_endpoint=parsed.dmfa_endpoint,
+            drs_endpoint=parsed.drs_endpoint,
             inboxes=inboxes or None,
         )
     except ValueError as exc:

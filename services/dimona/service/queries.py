@@ -130,6 +130,24 @@ class DimonaQueries:
         )
         return Page(rows, token)
 
+    def employment_on_date(self, insz: str, employer: str, date: RawDate) -> Period:
+        """A consultation (the DRS's): the worker's period with this employer covering `date`,
+        the lowest period id when several do; NOT_FOUND `NO_EMPLOYMENT` when none does."""
+        problems = Problems()
+        checked = problems.insz("insz", insz)
+        onss = problems.employer("employer", employer)
+        day = problems.date("date", date, required=True)
+        problems.raise_if_any()
+        assert checked is not None and onss is not None and day is not None
+        with self._read() as unit:
+            rows = unit.periods.by_worker(checked, day, day, None, 500)
+        mine = [p for p in rows if p.employer == onss]
+        if not mine:
+            raise NotFound(
+                "NO_EMPLOYMENT", "no period of this employer covers this worker on that date"
+            )
+        return min(mine, key=lambda p: p.period_id)
+
     def student_balance(self, caller: Caller, parent: str, insz: str, year: int) -> StudentBalance:
         """For one of the worker's employers (or its bureau)."""
         access.require_declarant(caller)

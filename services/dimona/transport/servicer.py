@@ -69,6 +69,12 @@ class DimonaConsultationServicer(dimona_pb2_grpc.DimonaConsultationServiceServic
             next_page_token=page.next_page_token,
         )
 
+    def GetEmploymentOnDate(self, request, context):  # noqa: N802, ANN001, ANN201
+        period = self._queries.employment_on_date(
+            request.insz, request.employer, raw_date(request, "date")
+        )
+        return dimona_pb2.GetEmploymentOnDateResponse(period=mapping.period(period))
+
     def GetWorkerStudentBalance(self, request, context):  # noqa: N802, ANN001, ANN201
         balance = self._queries.worker_student_balance(request.insz, request.year)
         return dimona_pb2.GetWorkerStudentBalanceResponse(balance=mapping.student_balance(balance))

@@ -103,6 +103,12 @@ class WorkerQuarterRepository(Protocol):
 
     def of_worker(self, insz: str, quarter: Quarter) -> list[EmployerQuarter]: ...
 
+    def of_worker_with(
+        self, insz: str, employer: str, before: Quarter, limit: int
+    ) -> list[tuple[Quarter, EmployerQuarter]]:
+        """The worker's quarters with one employer before `before`, newest first."""
+        ...
+
 
 class EventRepository(Protocol):
     def append(

@@ -3,6 +3,7 @@ institutions (through the router), the event log for the mutation service."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -112,6 +113,21 @@ class DmfaQueries:
         quarter = validation.quarter(year, number, "year")
         with self._read_units() as unit:
             return unit.worker_quarters.of_worker(insz, quarter)
+
+    def worker_quarters_before(
+        self, insz: str, employer: str, reference: dt.date | None, max_quarters: int
+    ) -> list[tuple[Quarter, EmployerQuarter]]:
+        """A consultation (the DRS's): the worker's closed quarters with one employer before the
+        quarter holding `reference`, newest first. Answered only to a router."""
+        insz = validation.insz(insz)
+        employer = validation.employer_number(employer, "employer")
+        if reference is None:
+            raise validation.invalid("reference_date", "a full, possible date", "INVALID_DATE")
+        if not 0 <= max_quarters <= 8:
+            raise validation.invalid("max_quarters", "0 to 8", "INVALID_MAX_QUARTERS")
+        holding = Quarter(reference.year, (reference.month - 1) // 3 + 1)
+        with self._read_units() as unit:
+            return unit.worker_quarters.of_worker_with(insz, employer, holding, max_quarters or 4)
 
     def list_events(
         self, caller: Caller, after: int, page_size: int

@@ -516,19 +516,38 @@ class SqlWorkerQuarters:
             )
             .order_by(_quarter.c.employer)
         )
-        return [
-            EmployerQuarter(
-                r.employer,
-                r.version,
-                tuple(
-                    WorkerCodeQuarter(
-                        code, days, hours, tuple(RemunerationTotal(c, a) for c, a in pay)
-                    )
-                    for code, days, hours, pay in r.body
+        return [_employer_quarter(r) for r in rows]
+
+    def of_worker_with(
+        self, insz: str, employer: str, before: Quarter, limit: int
+    ) -> list[tuple[Quarter, EmployerQuarter]]:
+        """The worker's quarters with one employer before `before`, newest first."""
+        q = _quarter.c
+        rows = self._conn.execute(
+            sa.select(_quarter)
+            .where(
+                q.insz == insz,
+                q.employer == employer,
+                sa.or_(
+                    q.year < before.year,
+                    sa.and_(q.year == before.year, q.quarter < before.quarter),
                 ),
             )
-            for r in rows
-        ]
+            .order_by(q.year.desc(), q.quarter.desc())
+            .limit(limit)
+        )
+        return [(Quarter(r.year, r.quarter), _employer_quarter(r)) for r in rows]
+
+
+def _employer_quarter(r: Any) -> EmployerQuarter:
+    return EmployerQuarter(
+        r.employer,
+        r.version,
+        tuple(
+            WorkerCodeQuarter(code, days, hours, tuple(RemunerationTotal(c, a) for c, a in pay))
+            for code, days, hours, pay in r.body
+        ),
+    )
 
 
 class SqlEvents:

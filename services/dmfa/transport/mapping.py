@@ -29,12 +29,14 @@ from dmfa.service.model import (
     Occupation,
     Party,
     Person,
+    Quarter,
     RemunerationLine,
     ServiceLine,
     Severity,
     Status,
     Submission,
     Version,
+    WorkerCodeQuarter,
     WorkerRecord,
 )
 from dmfa.service.validation import IMPOSSIBLE_DATE, MISSING_DATE, Violations, invalid
@@ -279,6 +281,36 @@ def worker(w: DeclaredWorker) -> dmfa_pb2.DeclaredWorker:
     )
 
 
+def optional_date(message: object, field: str) -> dt.date | None:
+    """A present, possible date; None when absent or impossible (the rules refuse it)."""
+    value = _optional_date(message, field)
+    return None if value in (None, MISSING_DATE, IMPOSSIBLE_DATE) else value
+
+
+def _code_quarters(records: tuple[WorkerCodeQuarter, ...]) -> list[dmfa_pb2.WorkerCodeQuarter]:
+    return [
+        dmfa_pb2.WorkerCodeQuarter(
+            worker_code=r.worker_code,
+            days=r.days,
+            hours=r.hours,
+            remunerations=[
+                dmfa_pb2.RemunerationTotal(remuneration_code=m.code, amount=m.amount)
+                for m in r.remunerations
+            ],
+        )
+        for r in records
+    ]
+
+
+def employer_worker_quarter(q: Quarter, e: EmployerQuarter) -> dmfa_pb2.EmployerWorkerQuarter:
+    return dmfa_pb2.EmployerWorkerQuarter(
+        year=q.year,
+        quarter=q.quarter,
+        version=version_name(e.employer, q, e.version),
+        records=_code_quarters(e.records),
+    )
+
+
 def worker_quarter(
     insz: str, year: int, quarter: int, employers: list[EmployerQuarter]
 ) -> dmfa_pb2.WorkerQuarter:
@@ -290,18 +322,7 @@ def worker_quarter(
             dmfa_pb2.EmployerQuarter(
                 employer=e.employer,
                 version=f"employers/{e.employer}/declarations/{year}Q{quarter}/versions/{e.version}",
-                records=[
-                    dmfa_pb2.WorkerCodeQuarter(
-                        worker_code=r.worker_code,
-                        days=r.days,
-                        hours=r.hours,
-                        remunerations=[
-                            dmfa_pb2.RemunerationTotal(remuneration_code=m.code, amount=m.amount)
-                            for m in r.remunerations
-                        ],
-                    )
-                    for r in e.records
-                ],
+                records=_code_quarters(e.records),
             )
             for e in employers
         ],

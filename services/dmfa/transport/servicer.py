@@ -68,6 +68,18 @@ class DmfaConsultationServicer(dmfa_pb2_grpc.DmfaConsultationServiceServicer):
             quarter=mapping.worker_quarter(request.insz, request.year, request.quarter, employers)
         )
 
+    def ListWorkerQuarters(self, request, context):  # noqa: N802, ANN001, ANN201
+        found = self._queries.worker_quarters_before(
+            request.insz,
+            request.employer,
+            mapping.optional_date(request, "reference_date"),
+            request.max_quarters,
+        )
+        return dmfa_pb2.ListWorkerQuartersResponse(
+            insz=request.insz,
+            quarters=[mapping.employer_worker_quarter(q, e) for q, e in found],
+        )
+
 
 class DeclarationEventServicer(dmfa_pb2_grpc.DeclarationEventServiceServicer):
     def __init__(self, queries: DmfaQueries) -> None:

@@ -17,7 +17,7 @@ from registry.seed.population import FIXED_BIS, FIXED_MAN, FIXED_WOMAN, FIXED_WO
 from runtime import identity
 from runtime.client import failure
 from tests.integration.dmfa.conftest import Q2_END, RETAIL, STATE, Network
-from tests.integration.dmfa.protos import chunks, occupation, worker
+from tests.integration.dmfa.protos import chunks, date, occupation, worker
 
 pytestmark = pytest.mark.integration
 
@@ -212,6 +212,55 @@ def test_a_declaration_is_refused_accepted_and_corrected(network: Network) -> No
         chunks(RETAIL, 2025, 2, "q2-b", _workers(woman_2006_until=JUNE_20), per_chunk=2)
     )
     assert (again.name, again.status) == (accepted.name, accepted.status)
+
+    # 8. The DRS's pre-fill source: the closed quarters before a risk date, through the router
+    #    as the ONSS (legal context social-risks.declaration, the risk date as reference date).
+    with network.via_router("onss") as channel:
+        reply = dmfa_pb2_grpc.DmfaConsultationServiceStub(channel).ListWorkerQuarters(
+            dmfa_pb2.ListWorkerQuartersRequest(
+                insz=FIXED_MAN, employer=RETAIL, reference_date=date(dt.date(2025, 7, 15))
+            ),
+            metadata=((identity.LEGAL_CONTEXT_HEADER, "social-risks.declaration"),),
+            timeout=20,
+        )
+    assert [(q.year, q.quarter, q.version) for q in reply.quarters] == [(2025, 2, corrected.name)]
+    assert reply.quarters[0].records[0].remunerations[0].amount == 310000
+    # A risk date inside 2025Q2: that quarter is not closed yet for the DRS.
+    with network.via_router("onss") as channel:
+        reply = dmfa_pb2_grpc.DmfaConsultationServiceStub(channel).ListWorkerQuarters(
+            dmfa_pb2.ListWorkerQuartersRequest(
+                insz=FIXED_MAN, employer=RETAIL, reference_date=date(dt.date(2025, 6, 10))
+            ),
+            metadata=((identity.LEGAL_CONTEXT_HEADER, "social-risks.declaration"),),
+            timeout=20,
+        )
+    assert list(reply.quarters) == []
+
+
+def _employment(network: Network, employer: str, day: dt.date):  # noqa: ANN202
+    with network.via_router("onss") as channel:
+        return dimona_pb2_grpc.DimonaConsultationServiceStub(channel).GetEmploymentOnDate(
+            dimona_pb2.GetEmploymentOnDateRequest(
+                insz=FIXED_MAN, employer=employer, date=date(day)
+            ),
+            metadata=((identity.LEGAL_CONTEXT_HEADER, "social-risks.declaration"),),
+            timeout=20,
+        )
+
+
+def test_dimona_tells_the_drs_who_employed_the_worker_on_a_risk_date(network: Network) -> None:
+    found = _employment(network, RETAIL, dt.date(2025, 6, 10)).period
+    assert (found.employer, found.worker_insz, found.joint_committee) == (RETAIL, FIXED_MAN, "202")
+    assert (found.start_date.month, found.start_date.day) == (6, 3)
+    # Another employer on that day: not the worker's employer.
+    with pytest.raises(grpc.RpcError) as caught:
+        _employment(network, STATE, dt.date(2025, 6, 10))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert failure(caught.value).reason == "NO_EMPLOYMENT"
+    # Before his period the ONSS does not hold him in the directory: the router refuses.
+    with pytest.raises(grpc.RpcError) as caught:
+        _employment(network, RETAIL, dt.date(2025, 5, 1))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_malformed_input_is_invalid_argument_and_stores_nothing(network: Network) -> None:

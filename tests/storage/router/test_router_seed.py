@@ -14,6 +14,7 @@ from router.seed import (
     DMFA_LEGAL_CONTEXT,
     DMFA_OWN_GRANTS,
     DMFA_SERVICE,
+    DRS_SERVICE,
     MUTUALITY_SERVICE,
     REGISTRY_SERVICE,
     SEED_ADMIN,
@@ -54,6 +55,7 @@ def test_primary_knows_the_hub_as_provider_via_router_when_seeded_with_a_hub(
         (DIMONA_SERVICE, "onss"): ("localhost:50056", ""),
         (DIMONA_QUARTER_SERVICE, "onss"): ("localhost:50056", ""),
         (DMFA_SERVICE, "onss"): ("localhost:50057", ""),
+        (DRS_SERVICE, "onss"): ("localhost:50058", ""),
     }
     onem = {(a.service, a.method, a.directory_check.value) for a in snap.authorisations["onem"]}
     assert (MUTUALITY_SERVICE, "GetAffiliation", "REQUIRED") in onem
