@@ -205,28 +205,41 @@ class _WorkerQuarters:
         return previous
 
     def of_worker(self, insz: str, quarter: Quarter) -> list[EmployerQuarter]:
-        out = []
-        for (employer, q), rows in sorted(self.s.quarters.items()):
-            if q != quarter or insz not in rows:
-                continue
-            number, worker, _ = rows[insz]
-            records = []
-            for c in worker.records:
-                pay: dict[str, int] = {}
-                for o in c.record.occupations:
-                    for m in o.remunerations:
-                        pay[m.code] = pay.get(m.code, 0) + m.amount
-                days = sum(s.days for o in c.record.occupations for s in o.services)
-                records.append(
-                    WorkerCodeQuarter(
-                        c.record.worker_code,
-                        days,
-                        c.record.hours,
-                        tuple(RemunerationTotal(k, a) for k, a in sorted(pay.items())),
-                    )
-                )
-            out.append(EmployerQuarter(employer, number, tuple(records)))
-        return out
+        return [
+            _summary(employer, *rows[insz])
+            for (employer, q), rows in sorted(self.s.quarters.items())
+            if q == quarter and insz in rows
+        ]
+
+    def of_worker_with(
+        self, insz: str, employer: str, before: Quarter, limit: int
+    ) -> list[tuple[Quarter, EmployerQuarter]]:
+        found = [
+            (q, _summary(e, *rows[insz]))
+            for (e, q), rows in self.s.quarters.items()
+            if e == employer and q < before and insz in rows
+        ]
+        return sorted(found, key=lambda x: x[0], reverse=True)[:limit]
+
+
+def _summary(employer: str, number: int, worker: DeclaredWorker, _: int | None) -> EmployerQuarter:
+    """What the worker's quarter keeps: per record, worker code, days, hours, pay per code."""
+    records = []
+    for c in worker.records:
+        pay: dict[str, int] = {}
+        for o in c.record.occupations:
+            for m in o.remunerations:
+                pay[m.code] = pay.get(m.code, 0) + m.amount
+        days = sum(s.days for o in c.record.occupations for s in o.services)
+        records.append(
+            WorkerCodeQuarter(
+                c.record.worker_code,
+                days,
+                c.record.hours,
+                tuple(RemunerationTotal(k, a) for k, a in sorted(pay.items())),
+            )
+        )
+    return EmployerQuarter(employer, number, tuple(records))
 
 
 class _Events:

@@ -12,14 +12,17 @@ import pytest
 
 from dmfa.service.declarations import Declarations
 from dmfa.service.model import (
+    EmployerQuarter,
     EventKind,
     Person,
     PersonCheck,
     PersonOutcome,
     Quarter,
+    RemunerationTotal,
     Status,
     Totals,
     Version,
+    WorkerCodeQuarter,
 )
 from dmfa.service.ports import DeclarationState
 from runtime.errors import (
@@ -29,7 +32,7 @@ from runtime.errors import (
     PermissionDenied,
     Unavailable,
 )
-from runtime.identifiers import make_onss_number
+from runtime.identifiers import make_insz, make_onss_number
 from runtime.identity import Caller, PartyKind
 from tests.unit.dmfa.builders import (
     EMPLOYER,
@@ -284,6 +287,21 @@ def test_correction_supersedes_current_and_queues_zero_for_gone_students_when_ac
     assert w.woken == [1, 1]
 
 
+def test_worker_quarter_follows_current_version_when_corrected(w: World) -> None:
+    submit(w)
+    submit(w, person(WORKER, record("495", pay=310_000)), reference="ref-2", corrects=1)
+    with w.store.unit() as unit:
+        quarters = unit.worker_quarters.of_worker(WORKER, Q)
+    # the correction's figures: 60 days (6,000), 456 h (45,600), 3,100 EUR under code 001
+    assert quarters == [
+        EmployerQuarter(
+            EMPLOYER,
+            2,
+            (WorkerCodeQuarter("495", 6_000, 45_600, (RemunerationTotal("001", 310_000),)),),
+        )
+    ]
+
+
 def test_student_kept_by_correction_gets_new_figure_when_hours_change(w: World) -> None:
     submit(w, STUDENT_40H)
     submit(w, person(STUDENT, record("841", pay=50_000, hours=2_000)), reference="r2", corrects=1)
@@ -332,6 +350,40 @@ def test_nothing_is_stored_when_a_cross_check_is_unavailable(w: World, call: str
     assert nothing_stored(w) and w.store.locks == 0 and w.woken == []
     w.network.down.clear()
     assert submit(w, person(WORKER), STUDENT_40H).status is Status.ACCEPTED  # same reference
+
+
+class CountedInsz(str):
+    """An INSZ that counts how often it is compared for equality."""
+
+    comparisons = 0
+
+    def __eq__(self, other: object) -> bool:
+        CountedInsz.comparisons += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_cross_checks_compare_each_insz_a_bounded_number_of_times_when_many_workers(
+    w: World,
+) -> None:
+    # Who is a student was looked up in a sorted list of every INSZ: quadratic, ~2,000,000
+    # comparisons for 2,000 workers, ~50 s of CPU for 50,000 (the most a declaration carries).
+    many = tuple(
+        Person(
+            CountedInsz(
+                make_insz(
+                    birth_year=1960 + i // 900, birth_month=1, birth_day=1, serial=1 + i % 900
+                )
+            ),
+            (),
+        )
+        for i in range(2_000)
+    )
+    CountedInsz.comparisons = 0
+    found = w.declarations._cross_check(submission(*many))  # the step before the judgement
+    assert CountedInsz.comparisons < 10 * len(many)
+    assert len(found.persons) == 2_000 and found.students == {}
 
 
 # -- who may declare ---------------------------------------------------------------------------
