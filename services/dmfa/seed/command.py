@@ -2,7 +2,7 @@
 
 - `python -m dmfa seed`: the employer register and mandates. The ONSS keeps one employer
   register; in this development mesh DIMONA and the DmfA each hold a copy in their own database,
-  loaded from the same synthetic list (dimona.seed.data). Idempotent.
+  loaded from the same synthetic list (runtime.employers). Idempotent.
 - `python -m dmfa seed-quarter [--year Y --quarter Q]`: one original declaration per named
   employer with a definitive number, for the quarter before today's (Europe/Brussels), built
   from the employer's Dimona periods **read from DIMONA through the router** (as the DmfA does
@@ -25,8 +25,6 @@ import datetime as dt
 import hashlib
 import logging
 
-from dimona.seed.data import NAMED, mandates
-from dimona.seed.data import employers as register
 from dmfa.config import Settings
 from dmfa.service.declarations import Declarations
 from dmfa.service.model import Employer, Header, Person, Quarter, Submission
@@ -37,6 +35,8 @@ from dmfa.storage.repository import SqlEmployers, unit_factory
 from dmfa.transport.router_client import router_network
 from runtime.clock import BRUSSELS, FixedClock, SystemClock
 from runtime.db import Database
+from runtime.employers import NAMED, mandates
+from runtime.employers import employers as register
 from runtime.errors import ServiceError
 from runtime.identity import Caller, PartyKind
 
