@@ -91,6 +91,13 @@ def employer_number(value: str, field: str = "header.employer") -> str:
         raise invalid(field, "an ONSS number", "INVALID_EMPLOYER") from None
 
 
+def _onss_or_none(value: str) -> str | None:
+    try:
+        return identifiers.parse_onss_number(value).value
+    except identifiers.IdentifierError:
+        return None
+
+
 def quarter(year: int, number: int, field: str = "header") -> Quarter:
     if not FIRST_YEAR <= year <= LAST_YEAR or not 1 <= number <= 4:
         raise invalid(
@@ -123,7 +130,9 @@ def header(
     corrected = None
     if corrects:
         match = _VERSION_NAME.fullmatch(corrects)
-        if match is None or (match[1], match[2]) != (parsed_employer, str(parsed_quarter)):
+        # The employer as the header's, canonical: `0000100006` names the employer `000100006`.
+        named = _onss_or_none(match[1]) if match else None
+        if named is None or (named, match[2]) != (parsed_employer, str(parsed_quarter)):
             found.add(
                 "header.corrects",
                 "a version name of this employer and quarter",

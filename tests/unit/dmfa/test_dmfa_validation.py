@@ -92,9 +92,18 @@ def test_provisional_employer_is_well_formed_when_read() -> None:
     )
 
 
-def test_correction_names_version_number_when_corrects_is_a_version_of_this_declaration() -> None:
-    corrects = f"employers/{EMPLOYER}/declarations/2026Q1/versions/3"
-    assert read(chunks(workers(), header=pb_header(corrects=corrects))).header.corrects == 3
+@pytest.mark.parametrize(
+    ("employer", "named"),
+    [(EMPLOYER, EMPLOYER), (EMPLOYER, "0" + EMPLOYER), ("0" + EMPLOYER, EMPLOYER)],
+)
+def test_correction_names_version_number_when_corrects_is_a_version_of_this_declaration(
+    employer: str, named: str
+) -> None:
+    # the employer's 10-digit spelling names the same employer, in the header as in `corrects`
+    # (as GetDeclarationVersion reads it)
+    corrects = f"employers/{named}/declarations/2026Q1/versions/3"
+    header = pb_header(employer=employer, corrects=corrects)
+    assert read(chunks(workers(), header=header)).header.corrects == 3
 
 
 # -- the stream and the header ----------------------------------------------------------------
@@ -153,6 +162,7 @@ def test_reference_is_kept_when_1_to_64_safe_characters(reference: str) -> None:
         f"employers/{EMPLOYER}/declarations/2025Q4/versions/1",  # another quarter's
         f"employers/{EMPLOYER}/declarations/2026Q1/versions/0",
         f"employers/{EMPLOYER}/declarations/2026Q1",
+        "employers/000100007/declarations/2026Q1/versions/1",  # not an ONSS number
         "versions/1",
         "1",
     ],
