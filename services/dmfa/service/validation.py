@@ -49,8 +49,15 @@ MAX_WEEK_HOURS = 5_000
 MAX_WORKING_DAYS_SYSTEM = 700
 FIRST_YEAR, LAST_YEAR = 2003, 2100
 MAX_VIOLATIONS = 100
-MISSING_DATE = dt.date.min
-IMPOSSIBLE_DATE = dt.date.max
+
+
+class _Sentinel(dt.date):
+    """A date standing for a missing or an impossible one, recognised by identity only: a real
+    0001-01-01 or 9999-12-31 (a common "no end" convention) is a possible date, not this."""
+
+
+MISSING_DATE: dt.date = _Sentinel(1, 1, 1)
+IMPOSSIBLE_DATE: dt.date = _Sentinel(9999, 12, 31)
 _REFERENCE = re.compile(r"[A-Za-z0-9._:-]{1,64}", re.ASCII)
 _INSZ = re.compile(r"[0-9]{11}", re.ASCII)
 _CODE = re.compile(r"[0-9]{3}", re.ASCII)
@@ -150,9 +157,9 @@ def make_header(employer: str, year: int, number: int, reference: str, corrects:
 
 
 def _date(found: Violations, path: str, value: dt.date) -> None:
-    if value is MISSING_DATE or value == MISSING_DATE:
+    if value is MISSING_DATE:
         found.add(path, "required", "FIELD_REQUIRED")
-    elif value == IMPOSSIBLE_DATE:
+    elif value is IMPOSSIBLE_DATE:
         found.add(path, "a possible calendar date", "INVALID_DATE")
 
 

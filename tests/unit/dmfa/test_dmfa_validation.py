@@ -231,6 +231,17 @@ def test_partial_date_is_invalid_when_day_or_year_is_zero() -> None:
     ]
 
 
+def test_extreme_possible_dates_are_kept_when_they_equal_the_sentinels_values() -> None:
+    # 9999-12-31 ("no end") and 0001-01-01 are possible dates: outside the quarter at worst,
+    # which is a business rule (REFUSED), not malformed input
+    message, r, o = one_worker()
+    o.end_date.CopyFrom(date_pb2.Date(year=9999, month=12, day=31))
+    r.start_date.CopyFrom(date_pb2.Date(year=1, month=1, day=1))
+    (read_back,) = read(chunks([message])).persons
+    assert read_back.records[0].start == dt.date(1, 1, 1)
+    assert read_back.records[0].occupations[0].end == dt.date(9999, 12, 31)
+
+
 @pytest.mark.parametrize("amount", [-1, validation.MAX_AMOUNT + 1])
 def test_amount_is_invalid_when_outside_0_to_a_billion_euros(amount: int) -> None:
     message, _, o = one_worker()
