@@ -88,14 +88,16 @@ class Tables:
                     for code, body in _table(raw, "worker_codes").items()
                 },
                 service_codes={
-                    _code(code): bool(body["paid"])
+                    _code(code): _bool(body["paid"], f"service code {code} paid")
                     for code, body in _table(raw, "service_codes").items()
                 },
                 remuneration_codes={
-                    _code(code): bool(body["subject"])
+                    _code(code): _bool(body["subject"], f"remuneration code {code} subject")
                     for code, body in _table(raw, "remuneration_codes").items()
                 },
-                exempt_dimona_types=frozenset(_table(raw, "dimona")["exempt_types"]),
+                exempt_dimona_types=_strings(
+                    _table(raw, "dimona")["exempt_types"], "dimona.exempt_types"
+                ),
                 rates=tuple(_rate(entry) for entry in raw.get("rates", [])),
             )
         except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -117,6 +119,20 @@ def _code(code: str) -> str:
     return code
 
 
+def _bool(value: object, what: str) -> bool:
+    """A TOML boolean (`bool("false")` would be True)."""
+    if not isinstance(value, bool):
+        raise TableError(f"{what}: {value!r} is not true or false")
+    return value
+
+
+def _strings(value: object, what: str) -> frozenset[str]:
+    """A list of strings (a bare string would become a set of its letters)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TableError(f"{what}: {value!r} is not a list of strings")
+    return frozenset(value)
+
+
 def _decimal(text: object, what: str) -> Decimal:
     try:
         value = Decimal(str(text))
@@ -136,7 +152,7 @@ def _worker_code(code: str, body: dict) -> WorkerCode:
         str(body["label"]),
         scheme,
         _decimal(body["basis_percent"], f"worker code {code} basis"),
-        frozenset(body["dimona_types"]),
+        _strings(body["dimona_types"], f"worker code {code} dimona_types"),
     )
 
 
@@ -166,7 +182,10 @@ def _rate(entry: dict) -> RateEntry:
         lines.append(
             RateLine(Party(line["party"]), line["kind"], _decimal(line["rate"], "rates.rate"))
         )
-    return RateEntry(scheme, int(entry["employer_category"]), first, last, tuple(lines))
+    category = entry["employer_category"]
+    if not isinstance(category, int) or isinstance(category, bool):
+        raise TableError(f"rates: employer_category {category!r} is not a whole number")
+    return RateEntry(scheme, category, first, last, tuple(lines))
 
 
 def _check_overlaps(rates: tuple[RateEntry, ...]) -> None:

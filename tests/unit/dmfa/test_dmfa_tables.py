@@ -132,6 +132,16 @@ def test_no_rate_from_custom_table_when_quarter_is_before_it() -> None:
         ('exempt_types = ["DWD"]', "", "exempt_types"),
         ('[dimona]\nexempt_types = ["DWD"]', "", "dimona"),  # a section missing
         ("lines = [", "lines = [[", "DmfA tables"),  # not TOML any more
+        # a wrong type is an error, not a silent conversion: bool("false") is True, and a
+        # string is a set of letters
+        ("paid = true", 'paid = "false"', "true or false"),
+        ("subject = true", 'subject = "no"', "true or false"),
+        ("subject = true", "subject = 0", "true or false"),
+        ('dimona_types = ["OTH"]', 'dimona_types = "OTH"', "list of strings"),
+        ('dimona_types = ["OTH"]', "dimona_types = [1]", "list of strings"),
+        ('exempt_types = ["DWD"]', 'exempt_types = "DWD"', "list of strings"),
+        ("employer_category = 1", 'employer_category = "1"', "whole number"),
+        ("employer_category = 1", "employer_category = true", "whole number"),
     ],
 )  # fmt: skip
 def test_parse_raises_table_error_when_table_is_broken(old: str, new: str, what: str) -> None:
