@@ -25,54 +25,28 @@ import datetime as dt
 
 from dimona.service.model import Employer
 from dimona.service.ports import DimonaUnit
-from runtime.errors import NotFound, PermissionDenied
-from runtime.identity import Caller, Consultation, PartyKind
+from runtime import employer_access
+from runtime.employer_access import (
+    ONSS,
+    not_authorised,
+    require_declarant,
+    require_event_reader,
+    require_onss_consultation,
+)
+from runtime.identity import Caller
 
-ONSS = "onss"
-
-
-def not_authorised() -> PermissionDenied:
-    return PermissionDenied("NOT_AUTHORISED", "the caller may not do this")
-
-
-def require_declarant(caller: Caller) -> None:
-    """Only employers and bureaus declare (checked before the input is looked at)."""
-    if caller.kind not in (PartyKind.EMPLOYER, PartyKind.BUREAU):
-        raise not_authorised()
+__all__ = [
+    "ONSS",
+    "not_authorised",
+    "require_declarant",
+    "require_event_reader",
+    "require_may_act_for",
+    "require_onss_consultation",
+]
 
 
 def require_may_act_for(
     caller: Caller, employer: str, unit: DimonaUnit, today: dt.date
 ) -> Employer:
-    """The employer, when the caller may act for it."""
-    if caller.kind is PartyKind.EMPLOYER:
-        if caller.id != employer:
-            raise PermissionDenied(
-                "NOT_OWN_EMPLOYER", "an employer declares and reads only for itself"
-            )
-    elif caller.kind is PartyKind.BUREAU:
-        if not unit.employers.has_mandate(employer, caller.id, today):
-            raise PermissionDenied(
-                "NO_MANDATE", "the bureau holds no mandate of this employer", metadata={}
-            )
-    else:
-        raise not_authorised()
-    found = unit.employers.get(employer)
-    if found is None:
-        raise NotFound("EMPLOYER_NOT_FOUND", "no employer with this ONSS number is registered")
-    return found
-
-
-def require_event_reader(caller: Caller) -> None:
-    if caller.kind in (PartyKind.ROUTER, PartyKind.ADMIN):
-        return
-    if caller.kind is PartyKind.INSTITUTION and caller.id == ONSS:
-        return
-    raise not_authorised()
-
-
-def require_onss_consultation(consultation: Consultation | None) -> None:
-    """A router forwarding a request of the ONSS (checked before the input is looked at)."""
-    requester = consultation.requester if consultation is not None else None
-    if requester is None or requester.kind is not PartyKind.INSTITUTION or requester.id != ONSS:
-        raise not_authorised()
+    """The employer, when the caller may act for it (runtime.employer_access)."""
+    return employer_access.require_may_act_for(caller, employer, unit.employers, today)

@@ -19,10 +19,11 @@ from tests.unit.dimona.fakes import RETAIL, FakeDimona, FakeUnit, world
 def test_failing_work_is_undone_alone_when_grouped() -> None:
     fake = FakeDimona()
     committer = GroupCommitter(fake.unit)
-    gate = threading.Event()
+    gate, started = threading.Event(), threading.Event()
 
     def slow(unit: FakeUnit) -> str:  # holds the committer so the next three form one group
-        gate.wait(5)
+        started.set()
+        gate.wait(30)
         return "slow"
 
     def add(name: str, fail: bool = False):  # noqa: ANN202
@@ -36,6 +37,7 @@ def test_failing_work_is_undone_alone_when_grouped() -> None:
 
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(committer.run, slow)
+        assert started.wait(30)  # on a loaded machine the pool may start it late
         futures = [pool.submit(committer.run, add(n, n == "b")) for n in ("a", "b", "c")]
         for _ in range(500):  # all three queued behind `slow`: they will be one group
             if len(committer._queue) == 3:
