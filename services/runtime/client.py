@@ -145,3 +145,20 @@ def failure(error: grpc.RpcError) -> RpcFailure:
     return RpcFailure(
         call.code(), call.details() or "", reason, domain, metadata, fields, preconditions
     )
+
+
+def refused_subjects(info: RpcFailure, field: str = "inszs") -> list[tuple[int, str]] | None:
+    """The router's per-person refusals of a batch (`SUBJECTS_REFUSED`): (index in the request's
+    repeated `field`, reason) for each PreconditionFailure violation whose subject is
+    `field[i]`. None when the failure is not such a refusal, or names a subject it should not
+    (the caller then treats the whole call as failed)."""
+    if info.reason != "SUBJECTS_REFUSED":
+        return None
+    prefix = f"{field}["
+    found = []
+    for reason, subject, _description in info.preconditions:
+        digits = subject[len(prefix) : -1]
+        if not (subject.startswith(prefix) and subject.endswith("]") and digits.isdigit()):
+            return None
+        found.append((int(digits), reason))
+    return found

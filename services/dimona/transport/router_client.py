@@ -41,7 +41,7 @@ from dimona.service.ports import (
     PersonOutcome,
 )
 from runtime import identity
-from runtime.client import failure
+from runtime.client import failure, refused_subjects
 from runtime.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -209,12 +209,12 @@ class RouterIdentity:
                     _PERSON_REASONS[info.reason], info.metadata.get("replaced_by", "")
                 )
             }
-        if info.reason == "SUBJECTS_REFUSED":
+        refusals = refused_subjects(info)
+        if refusals is not None:
             found = {insz: PersonCheck(PersonOutcome.ACTIVE) for insz in inszs}
-            for reason, subject, _description in info.preconditions:
+            for index, reason in refusals:
                 outcome = _PERSON_REASONS.get(reason)
-                index = _index(subject)
-                if outcome is None or index is None or index >= len(inszs):
+                if outcome is None or index >= len(inszs):
                     raise identity_unavailable()
                 if outcome is PersonOutcome.REPLACED:
                     found[inszs[index]] = self._ask([inszs[index]])[inszs[index]]
@@ -225,15 +225,6 @@ class RouterIdentity:
             "identity check through the router failed: %s %s", info.code.name, info.reason
         )
         raise identity_unavailable()
-
-
-def _index(subject: str) -> int | None:
-    """`inszs[3]` -> 3."""
-    if subject.startswith("inszs[") and subject.endswith("]"):
-        digits = subject[len("inszs[") : -1]
-        if digits.isdigit():
-            return int(digits)
-    return None
 
 
 class RouterDirectory:
