@@ -284,7 +284,8 @@ def worker(w: DeclaredWorker) -> dmfa_pb2.DeclaredWorker:
 def optional_date(message: object, field: str) -> dt.date | None:
     """A present, possible date; None when absent or impossible (the rules refuse it)."""
     value = _optional_date(message, field)
-    return None if value in (None, MISSING_DATE, IMPOSSIBLE_DATE) else value
+    # The sentinels by identity: a real 9999-12-31 is a date.
+    return None if value is None or value is MISSING_DATE or value is IMPOSSIBLE_DATE else value
 
 
 def _code_quarters(records: tuple[WorkerCodeQuarter, ...]) -> list[dmfa_pb2.WorkerCodeQuarter]:
