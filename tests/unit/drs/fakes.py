@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -113,7 +114,10 @@ def submission(
         risk,
         quarters,
         task,
-        digest or f"digest-of-{reference}-{risk!r}-{risk_date}-{quarters}-{task}",
+        digest
+        or hashlib.sha256(
+            f"{reference}|{risk!r}|{risk_date}|{quarters}|{task}".encode()
+        ).hexdigest(),
     )
 
 
@@ -321,9 +325,12 @@ class FakeNetwork:
     )
     down: bool = False
     calls: list[tuple[str, str, dt.date]] = field(default_factory=list)
+    #: Called at each employment question (a test's barrier to make submissions race).
+    during_employment: Callable[[], object] = lambda: None
 
     def employment(self, insz: str, employer: str, on: dt.date) -> Employment | None:
         self.calls.append(("employment", insz, on))
+        self.during_employment()
         if self.down:
             raise Unavailable("HOLDER_UNAVAILABLE", "down")
         found = self.employments.get((insz, employer))
