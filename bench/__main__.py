@@ -1,5 +1,9 @@
 """`python -m bench` (make bench): each service's figures beside the bare echo, same run.
 
+`--only mesh` (echo, registry, router, DIMONA: one network, interleaved rounds), `--only inbox`
+(attestation delivery, bench.inbox) and `--only dmfa` (one 10,000-worker DmfA declaration,
+bench.dmfa) each start their own processes; `all` (the default) runs the three in turn.
+
 The echo and every measured service use the same server bootstrap (runtime.server) and the same
 client (bench.harness); the ratios are the figures the issues set targets on: GetPerson against
 the echo (registry issue), the checked route against a bare forwarding hop (router issue).
@@ -100,16 +104,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--only", choices=("all", "mesh", "inbox"), default="all", help="which figures"
+        "--only",
+        choices=("all", "mesh", "inbox", "dmfa"),
+        default="all",
+        help="which figures (mesh: echo, registry, router, DIMONA; inbox and dmfa each start"
+        " their own network)",
     )
-    from bench import inbox
+    from bench import dmfa, inbox
 
     inbox.add_arguments(parser)
+    dmfa.add_arguments(parser)
     args = parser.parse_args(argv)
     status = asyncio.run(_run(args)) if args.only in ("all", "mesh") else 0
     if args.only in ("all", "inbox"):
         sys.stdout.write("\nAttestation delivery (sender -> router [-> hub] -> inbox), SQLite:\n")
         sys.stdout.write("\n".join(inbox.run(args)) + "\n")
+    if args.only in ("all", "dmfa"):
+        sys.stdout.write(f"\n{dmfa.TITLE}:\n")
+        lines, ok = dmfa.run(args)
+        sys.stdout.write("\n".join(lines) + "\n")
+        status = status or (0 if ok else 1)
     return status
 
 
