@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from dataclasses import dataclass, field
 
 
@@ -44,17 +45,18 @@ class Quarter:
     def __str__(self) -> str:
         return f"{self.year}Q{self.quarter}"
 
-    @property
+    # Cached: the checks ask them for every occupation (a frozen dataclass keeps its __dict__).
+    @functools.cached_property
     def first_day(self) -> dt.date:
         return dt.date(self.year, 3 * self.quarter - 2, 1)
 
-    @property
+    @functools.cached_property
     def last_day(self) -> dt.date:
         if self.quarter == 4:
             return dt.date(self.year, 12, 31)
         return dt.date(self.year, 3 * self.quarter + 1, 1) - dt.timedelta(days=1)
 
-    @property
+    @functools.cached_property
     def deadline(self) -> dt.date:
         """The last day of the month after the quarter (Q2 -> 31 July; brief §3)."""
         month = 3 * self.quarter + 1  # the month after the quarter (13 = January next year)
