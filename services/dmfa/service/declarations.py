@@ -120,6 +120,9 @@ class Declarations:
 
     def _cross_check(self, submission: Submission) -> CrossCheck:
         header = submission.header
+        # DIMONA's pages first: the longest call of the three, and they need no INSZ (checking
+        # 10,000 INSZs' digits and finding the students below take a tenth of a second).
+        periods = self._pool.submit(self._network.periods, header.employer, header.quarter)
         valid = {p.insz for p in submission.persons if _valid_insz(p.insz)}
         inszs = sorted(valid)
         students = sorted(
@@ -135,7 +138,6 @@ class Declarations:
             }
         )
         persons = self._pool.submit(self._network.persons, inszs)
-        periods = self._pool.submit(self._network.periods, header.employer, header.quarter)
         balances = self._pool.submit(
             self._network.student_balances, header.employer, header.quarter, students
         )
