@@ -5,12 +5,16 @@ the reference directory on it): the register (`RegistryService.GetPerson`, read 
 destination `onss`) and the DmfA (`DmfaConsultationService.ListWorkerQuarters`, destination
 `onss`). Never another service's database.
 
-Outcomes: DIMONA's NOT_FOUND `NO_EMPLOYMENT` is "no period covers the date" (None). The router's
-refusal of the person (`PERSON_NOT_FOUND`, `PERSON_REPLACED`, `PERSON_DECEASED`) is passed on as
-FAILED_PRECONDITION with that reason. A failure that a retry may cure (UNAVAILABLE,
-DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, CANCELLED) and any other refusal (a missing
-authorisation is the ONSS's configuration, not the employer's doing: logged as an error) raise
-runtime.errors.Unavailable. Logs name codes and reasons, never an INSZ.
+Outcomes: DIMONA's NOT_FOUND `NO_EMPLOYMENT` is "no period of this employer covers the date"
+(None); so is the router's PERMISSION_DENIED `SUBJECT_NOT_INTEGRATED` for that call — the
+ONSS's grant has directory check REQUIRED on the risk date, and the ONSS holds a worker only
+while a Dimona period integrates him, so no employer at all employed him then (a period declared
+a moment ago and not yet integrated by DIMONA's directory outbox is refused the same way, until
+it is). The router's refusal of the person (`PERSON_NOT_FOUND`, `PERSON_REPLACED`,
+`PERSON_DECEASED`) is passed on as FAILED_PRECONDITION with that reason. A failure that a retry
+may cure (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, CANCELLED) and any other
+refusal (a missing authorisation is the ONSS's configuration, not the employer's doing: logged
+as an error) raise runtime.errors.Unavailable. Logs name codes and reasons, never an INSZ.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ _TRANSIENT = {
     grpc.StatusCode.ABORTED,
     grpc.StatusCode.CANCELLED,
 }
+#: DIMONA's "no period of this employer covers the date", and the router's "the ONSS holds
+#: no employment of this worker on that date at all" (its directory check on the risk date).
+_NOT_EMPLOYED = frozenset({"NO_EMPLOYMENT", "SUBJECT_NOT_INTEGRATED"})
 _PERSON_REASONS = frozenset({"PERSON_NOT_FOUND", "PERSON_REPLACED", "PERSON_DECEASED"})
 _WORKER_TYPES = {
     value.number: value.name.removeprefix("WORKER_TYPE_")
@@ -110,7 +117,7 @@ class RouterNetwork:
             )
         except grpc.RpcError as exc:
             info = failure(exc)
-            if info.code is grpc.StatusCode.NOT_FOUND and info.reason == "NO_EMPLOYMENT":
+            if info.reason in _NOT_EMPLOYED:
                 return None
             raise _error(exc, "DIMONA's employment") from None
         p = reply.period
