@@ -9,7 +9,7 @@ Waits until every health check is SERVING, prints the endpoints and commands to 
 watches: a service that exits is reported and restarted (at most 3 times in a row). Ctrl-C (or
 SIGTERM) stops every service with SIGTERM and waits for them to drain.
 
-Ports are fixed so that CLIs find the services: 50050 (echo) to 50057 (dmfa), and the
+Ports are fixed so that CLIs find the services: 50050 (echo) to 50058 (drs), and the
 institution inboxes on 50060 (ONEM) to 50064 (Ethias, a work-accident insurer).
 `CARREFOUR_PORT_BASE` moves them all (e.g. 51050 for 51050..51055), to run a second mesh beside
 another one; the try commands printed then name the moved ports. In the specs' prepare steps,
@@ -124,6 +124,8 @@ MESH: dict[str, ServiceSpec] = {
                     "localhost:{dimona}",
                     "--dmfa-endpoint",
                     "localhost:{dmfa}",
+                    "--drs-endpoint",
+                    "localhost:{drs}",
                     *("--inbox", "onem=localhost:{inbox-onem}"),
                     *("--inbox", "fedris=localhost:{inbox-fedris}"),
                     *("--inbox", "ethias=localhost:{inbox-ethias}"),
@@ -247,6 +249,14 @@ MESH: dict[str, ServiceSpec] = {
                 try_commands=_INBOX_TRY if institution == "ethias" else (),
             )
             for institution, port in INBOXES
+        ),
+        # The DRS (the ONSS): social-risk declarations pre-filled through the router, delivered as
+        # attestations to the inboxes above (started last: its outbox finds them serving).
+        ServiceSpec(
+            "drs",
+            50058,
+            prepare=(("migrate",), ("seed",)),
+            env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
         ),
     )
 }
