@@ -299,3 +299,57 @@ def test_malformed_and_unauthorised_requests_are_refused_with_their_reasons(mesh
         lambda: _request(mesh, "cin", FIXED_MAN, mesh.drs_channel("institution-cin"))
     )
     assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "DIRECT_ACCESS_FORBIDDEN")
+
+
+def test_the_cli_prefills_submits_reads_and_requests_when_pointed_at_the_mesh(mesh: Mesh) -> None:
+    from click.testing import CliRunner
+
+    from drs.cli import cli
+
+    base = [
+        "--target", f"localhost:{mesh.port('drs')}",
+        "--router", f"localhost:{mesh.port('router')}",
+        "--pki", str(mesh.pki_dir),
+    ]  # fmt: skip
+
+    def run(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(cli, [*base, *args])
+        assert result.exit_code == code, (result.output, result.exception)
+        return result.output
+
+    shown = run("prefill", FIXED_WOMAN, "--scenario", "resumption", "--risk-date", "2025-09-15")
+    assert "Dimona period" in shown and "2025Q2" in shown and "2025-09-23" in shown
+    shown = run(
+        "submit", "work-accident", FIXED_WOMAN, "--risk-date", "2025-09-15",
+        "--place", "Dock 2", "--description", "Slipped.", "--insurer", "0404.484.654",
+        "--policy", "AT-7", "--reference", "cli-wa", "--quarter", "2025Q2", "18", "136.8", "2700",
+    )  # fmt: skip
+    assert "ACCEPTED" in shown and "-> ethias" in shown
+    shown = run(
+        "submit", "resumption", FIXED_WOMAN, "--risk-date", "2025-09-15", "--part-time",
+        "--weekly-hours", "19", "--reference", "cli-back",
+    )  # fmt: skip
+    assert "ACCEPTED" in shown and "the mutuality (by the directory)" in shown
+    too_long = CliRunner().invoke(
+        cli,
+        [*base, "submit", "resumption", FIXED_WOMAN, "--risk-date", "2025-09-15",
+         "--part-time", "--weekly-hours", "60"],
+    )  # fmt: skip
+    assert too_long.exit_code == 1 and "INVALID_QUANTITY" in too_long.output
+    refused = run(
+        "submit", "incapacity", FIXED_WOMAN, "--risk-date", "2025-09-15",
+        "--last-day-worked", "2025-09-12", "--reference", "cli-zima", code=3,
+    )  # fmt: skip
+    assert "REFUSED" in refused and "NO_REQUEST" in refused
+    assert "cli-wa" in run("declarations") and "work-accident" in run("declaration", "cli-wa")
+    asked = run(
+        "--as", "institution-cin", "--employer", RETAIL, "request", FIXED_WOMAN,
+        "--risk-date", "2025-09-15",
+    )  # fmt: skip
+    assert "OPEN" in asked and "incapacity" in asked
+    assert "cin" in run("tasks")
+    malformed = CliRunner().invoke(
+        cli,
+        [*base, "submit", "temporary", FIXED_WOMAN, "--risk-date", "2025-09-15", "--type", "12"],
+    )
+    assert malformed.exit_code == 1
