@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import Union
 
 
 class Sector(enum.Enum):
@@ -123,6 +122,7 @@ TEMPORARY_UNEMPLOYMENT_TYPES: dict[str, str] = {
 class EndOfContract:
     """ONEM scenario 1; the risk date is the last day worked."""
 
+    #: None only as the transport reads an unset or unknown reason; validation refuses it.
     reason: EndReason
     contract_end: dt.date
     notice_indemnity: int = 0  # cents
@@ -174,14 +174,14 @@ class WorkAccident:
     on_the_way: bool = False
 
 
-Risk = Union[  # noqa: UP007 - a type alias used at runtime by isinstance-free dispatch
-    EndOfContract,
-    TemporaryUnemployment,
-    TemporaryUnemploymentHours,
-    Incapacity,
-    Resumption,
-    WorkAccident,
-]
+Risk = (
+    EndOfContract
+    | TemporaryUnemployment
+    | TemporaryUnemploymentHours
+    | Incapacity
+    | Resumption
+    | WorkAccident
+)
 
 _SCENARIO_OF: dict[type, Scenario] = {
     EndOfContract: Scenario.UNEMPLOYMENT_END_OF_CONTRACT,

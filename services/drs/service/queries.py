@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from drs.service import access, validation
-from drs.service.model import AttestationStatus, Declaration, Task
+from drs.service.model import AttestationStatus, Declaration, Task, TaskState
 from drs.service.ports import Refresh, UnitFactory
 from runtime import page_tokens
 from runtime.clock import Clock
@@ -109,4 +109,4 @@ class DrsQueries:
 
 def task_rank(task: Task) -> int:
     """Open tasks (0) before done ones (1)."""
-    return 0 if task.state.value == "OPEN" else 1
+    return 0 if task.state is TaskState.OPEN else 1
