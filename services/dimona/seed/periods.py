@@ -78,6 +78,12 @@ DECLARED_AT_MINUTES = 8 * 60
 #: The occasional day's times (EXT): an evening in the brasserie.
 DAY_START, DAY_END = 18 * 60, 23 * 60 + 30
 
+#: The README's sickness walk-through (the DRS): 03020100274, a member of mut-200, employed by
+#: the federal public service from the first seeded quarter on, open-ended, so that the
+#: employer can declare her incapacity on any recent date. Her IN at RETAIL in the DIMONA
+#: walk-through (a student job, another employer) does not overlap it.
+SICKNESS_DEMO = ("03020100274", STATE)
+
 BRASSERIE = next(e.onss_number for e in NAMED if e.name == "Brasserie du Sablon")
 BOUW = next(e.onss_number for e in NAMED if e.name == "Bouw Vandamme")
 
@@ -146,6 +152,9 @@ class Planned:
     draft: PeriodDraft
     #: The instant the IN is declared at (the clock is fixed there for it).
     declared_at: dt.datetime
+    #: The README's sickness walk-through's employment (`SICKNESS_DEMO`): declared once, in the
+    #: first quarter seeded, and kept (open-ended) in later ones.
+    demonstration: bool = False
 
     def submission(self) -> Submission:
         d = self.draft
@@ -252,6 +261,30 @@ def plan(year: int, quarter: int, population: Iterable[str]) -> list[Planned]:
     return out
 
 
+def demonstration(year: int, quarter: int) -> Planned:
+    """The README's sickness walk-through's employment (`SICKNESS_DEMO`): OTH at the federal
+    public service from the quarter's first day, open-ended."""
+    first, _last = quarter_bounds(year, quarter)
+    worker, employer = SICKNESS_DEMO
+    return Planned(
+        f"seed-{year}Q{quarter}-demo",
+        employer,
+        worker,
+        PeriodDraft(
+            worker_type=WorkerType.OTH,
+            joint_committee="XXX",
+            start_date=first,
+            start_time=None,
+            end_date=None,
+            end_time=None,
+            planned_hours=None,
+            flexi_contract=None,
+        ),
+        brussels(first - ONE_DAY, DECLARED_AT_MINUTES),
+        demonstration=True,
+    )
+
+
 def _draft(role: Role, first: dt.date, last: dt.date, rng: random.Random) -> PeriodDraft:
     days = (last - first).days + 1
     start, end = first, None
@@ -326,6 +359,16 @@ def declare(
     for item in planned:
         with read_unit() as unit:
             existed = unit.declarations.get(item.employer, item.reference) is not None
+            if item.demonstration and not existed:
+                # Seeded in an earlier quarter and still open: kept, not declared again.
+                existed = any(
+                    p.employer == item.employer and p.end_date is None
+                    for p in unit.periods.of_worker(item.worker)
+                )
+                if existed:
+                    outcome.already += 1
+                    outcome.accepted[(item.employer, item.draft.worker_type.value)] += 1
+                    continue
         clock.set(item.declared_at)
         try:
             answer = declarations.submit(
@@ -358,7 +401,7 @@ def seed_quarter(
 ) -> Outcome:
     """Plan the quarter and declare it into DIMONA's database (migrated first), checking the
     workers with `identity`."""
-    planned = plan(year, quarter, population)
+    planned = [*plan(year, quarter, population), demonstration(year, quarter)]
     db = Database(database_url)
     try:
         db.migrate(MIGRATIONS)

@@ -53,7 +53,7 @@ READ_AS = {
 }
 EXPECTED = {
     ("000100006", "OTH"): 9, ("000100006", "STU"): 2,
-    ("000935467", "OTH"): 5, ("000935467", "STG"): 1,
+    ("000935467", "OTH"): 6, ("000935467", "STG"): 1,  # 5 of the roster + the sickness demo
     (BRASSERIE, "OTH"): 4, (BRASSERIE, "STU"): 2, (BRASSERIE, "FLX"): 1, (BRASSERIE, "EXT"): 1,
     (BOUW, "OTH"): 5, (BOUW, "DWD"): 1,
 }  # fmt: skip
@@ -154,7 +154,7 @@ def test_a_quarter_is_declared_through_the_rules_and_once_when_seeded_twice(
     with caplog.at_level(logging.INFO, logger=seed.__name__):
         assert run_seed(mesh) == 0
     assert (
-        "dimona seeded 2025Q1: 31 of 31 Dimona periods accepted (31 new, 0 already" in caplog.text
+        "dimona seeded 2025Q1: 32 of 32 Dimona periods accepted (32 new, 0 already" in caplog.text
     )
 
     periods = list_periods(mesh)
@@ -163,7 +163,10 @@ def test_a_quarter_is_declared_through_the_rules_and_once_when_seeded_twice(
         for p in periods
     )
     assert by_kind == EXPECTED
-    assert len({p.worker_insz for p in periods}) == 30
+    assert len({p.worker_insz for p in periods}) == 31
+    assert (seed.SICKNESS_DEMO[0], seed.SICKNESS_DEMO[1]) in {
+        (p.worker_insz, p.employer) for p in periods if not p.HasField("end_date")
+    }
     for p in periods:
         assert p.state == dimona_pb2.PERIOD_STATE_ACTIVE and not p.late and not p.exceeding_minutes
         assert _date(p.start_date) <= LAST
@@ -173,15 +176,16 @@ def test_a_quarter_is_declared_through_the_rules_and_once_when_seeded_twice(
     try:
         with unit_factory(db, write=False)() as unit:
             stored = [
-                unit.declarations.get(employer, f"seed-2025Q1-{n:02d}")
-                for n in range(1, 32)
+                unit.declarations.get(employer, reference)
+                for reference in [f"seed-2025Q1-{n:02d}" for n in range(1, 32)]
+                + ["seed-2025Q1-demo"]
                 for employer in READ_AS
             ]
             events = unit.events.last_sequence()
     finally:
         db.dispose()
     stored = [d for d in stored if d is not None]
-    assert len(stored) == 31
+    assert len(stored) == 32
     assert {d.status for d in stored} == {Status.ACCEPTED} and not any(d.late for d in stored)
 
     # The dispatcher integrates every seeded worker in the router's directory.
@@ -195,7 +199,7 @@ def test_a_quarter_is_declared_through_the_rules_and_once_when_seeded_twice(
     caplog.clear()
     with caplog.at_level(logging.INFO, logger=seed.__name__):
         assert run_seed(mesh) == 0
-    assert "31 of 31 Dimona periods accepted (0 new, 31 already declared)" in caplog.text
+    assert "32 of 32 Dimona periods accepted (0 new, 32 already declared)" in caplog.text
     assert sorted(p.period_id for p in list_periods(mesh)) == sorted(p.period_id for p in periods)
     db = Database(mesh.dimona_db)
     try:

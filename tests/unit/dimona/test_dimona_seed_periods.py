@@ -144,3 +144,20 @@ def test_an_unreachable_identity_stops_the_run_when_declared() -> None:
     outcome = _run(FakeDimona(), identity, seed.plan(2025, 2, population()))
     assert outcome.refused == [("seed-2025Q2-01", ("IDENTITY_UNAVAILABLE",))]
     assert not outcome.ok
+
+
+def test_the_sickness_demonstration_is_declared_once_and_kept_in_later_quarters() -> None:
+    fake, identity = FakeDimona(), ScriptedIdentity()
+    first = _run(fake, identity, [seed.demonstration(2025, 1)])
+    assert (first.declared, first.already, first.refused) == (1, 0, [])
+    [period] = [p for p in fake.state.periods.values() if p.worker == seed.SICKNESS_DEMO[0]]
+    assert (period.employer, period.start_date, period.end_date) == (
+        seed.SICKNESS_DEMO[1],
+        dt.date(2025, 1, 1),
+        None,
+    )
+    # The next quarter's seed finds her open-ended period: nothing declared, nothing refused
+    # (a second IN would overlap it).
+    later = _run(fake, identity, [seed.demonstration(2025, 2)])
+    assert (later.declared, later.already, later.refused) == (0, 1, [])
+    assert len([p for p in fake.state.periods.values() if p.worker == period.worker]) == 1
