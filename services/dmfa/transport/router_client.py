@@ -6,7 +6,7 @@
   exist, was replaced or died with `SUBJECTS_REFUSED` and one PreconditionFailure violation per
   refused person (`inszs[i]`): that refusal is the answer for those persons, and every other
   person of the batch passed. A replaced person's new number is asked alone (the router gives it
-  in `replaced_by` then).
+  in `replaced_by` then). Four batches are in flight at a time.
 - Dimona periods: the employer's quarter, pages of 1,000 (every worker returned is logged by the
   router as a response subject).
 - Student balances: batches of 500 INSZs; actual hours: at most 500 entries a call.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -45,6 +46,8 @@ LEGAL_CONTEXT = "social-security.contributions"
 REGISTER = "nr"
 DIMONA = "onss"
 BATCH = 500
+#: Register batches in flight at once.
+PERSON_CALLS = 4
 PAGE = 1000
 _TRANSIENT = {
     grpc.StatusCode.UNAVAILABLE,
@@ -99,9 +102,17 @@ class RouterNetwork:
     # -- the register ---------------------------------------------------------------------
 
     def persons(self, inszs: Sequence[str]) -> dict[str, PersonCheck]:
+        batches = [list(inszs[i : i + BATCH]) for i in range(0, len(inszs), BATCH)]
         found: dict[str, PersonCheck] = {}
-        for i in range(0, len(inszs), BATCH):
-            found.update(self._persons(list(inszs[i : i + BATCH])))
+        if len(batches) <= 1:
+            for batch in batches:
+                found.update(self._persons(batch))
+            return found
+        # A few batches in flight: the router and the register work on one while the next is
+        # on its way (a 10,000-worker declaration: 20 batches).
+        with ThreadPoolExecutor(min(PERSON_CALLS, len(batches)), "dmfa-register") as pool:
+            for part in pool.map(self._persons, batches):
+                found.update(part)
         return found
 
     def _persons(self, inszs: list[str]) -> dict[str, PersonCheck]:
