@@ -65,6 +65,7 @@ _DMFA_CLI = (
     f"{_PY} -m dmfa.cli --target localhost:{{dmfa}} --dimona localhost:{{dimona}}"
     f" --router localhost:{{router}}"
 )
+_DRS_CLI = f"{_PY} -m drs.cli --target localhost:{{drs}} --router localhost:{{router}}"
 _MUTUALITY_CLI = f"{_PY} -m mutuality.cli --router localhost:{{router}} --as institution-onem"
 
 #: Institution inboxes in `make run`: (institution, port).
@@ -257,6 +258,16 @@ MESH: dict[str, ServiceSpec] = {
             50058,
             prepare=(("migrate",), ("seed",)),
             env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
+            try_commands=(
+                f"{_DRS_CLI} --as institution-cin --employer 000935467 request 03020100274"
+                " --risk-date $(date -d '2 days ago' +%F)   # a mutuality's request, via cin",
+                f"{_DRS_CLI} --as employer-000935467 tasks",
+                f"{_DRS_CLI} --as employer-000935467 prefill 03020100274 --scenario incapacity"
+                " --risk-date $(date -d '2 days ago' +%F)",
+                f"{_DRS_CLI} --as employer-000935467 submit incapacity 03020100274"
+                " --risk-date $(date -d '2 days ago' +%F)"
+                " --last-day-worked $(date -d '3 days ago' +%F) --task <the task's name>",
+            ),
         ),
     )
 }
