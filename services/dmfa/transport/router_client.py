@@ -36,7 +36,7 @@ from dmfa.service.model import (
     StudentBalance,
 )
 from runtime import identity
-from runtime.client import failure, secure_channel, server_name
+from runtime.client import failure, refused_subjects, secure_channel, server_name
 from runtime.errors import FailedPrecondition, PermissionDenied, ServiceError, Unavailable
 from runtime.identity import TRUST_DOMAIN
 
@@ -144,12 +144,12 @@ class RouterNetwork:
                     _PERSON_REASONS[info.reason], info.metadata.get("replaced_by", "")
                 )
             }
-        if info.reason == "SUBJECTS_REFUSED":
+        refusals = refused_subjects(info)
+        if refusals is not None:
             found = {insz: PersonCheck(PersonOutcome.ACTIVE) for insz in inszs}
-            for reason, subject, _description in info.preconditions:
+            for index, reason in refusals:
                 outcome = _PERSON_REASONS.get(reason)
-                index = _index(subject)
-                if outcome is None or index is None or index >= len(inszs):
+                if outcome is None or index >= len(inszs):
                     raise _error(exc, "the register")
                 if outcome is PersonOutcome.REPLACED:
                     found[inszs[index]] = self._persons([inszs[index]])[inszs[index]]
@@ -239,15 +239,6 @@ class RouterNetwork:
             )
         except grpc.RpcError as exc:
             raise _error(exc, "DIMONA's quota counter") from None
-
-
-def _index(subject: str) -> int | None:
-    """`inszs[3]` -> 3."""
-    if subject.startswith("inszs[") and subject.endswith("]"):
-        digits = subject[len("inszs[") : -1]
-        if digits.isdigit():
-            return int(digits)
-    return None
 
 
 def router_network(
