@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -237,15 +238,19 @@ class FakeDimona:
 
     def __init__(self) -> None:
         self.state = State()
+        # One unit at a time, as SQLite's writer (BEGIN IMMEDIATE): without it two units copy
+        # the same state and the last to finish drops the other's writes.
+        self._serial = threading.RLock()
         register = employers()
         self.state.employers = {e.onss_number: e for e in register}
         self.state.mandates = mandates(register)
 
     @contextmanager
     def unit(self) -> Iterator[FakeUnit]:
-        working = copy.deepcopy(self.state)
-        yield FakeUnit(working)
-        self.state = working
+        with self._serial:
+            working = copy.deepcopy(self.state)
+            yield FakeUnit(working)
+            self.state = working
 
     def counts(self) -> tuple[int, int, int, int]:
         s = self.state
