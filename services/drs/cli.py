@@ -526,15 +526,25 @@ def _ticket(call: Any) -> None:
 @click.argument("worker")
 @click.option("--risk-date", type=_DATE, required=True, help="The first day of incapacity.")
 @click.option("--request-id", default="", help="Your id for this request (default: fresh).")
+@click.option(
+    "--router-name",
+    default="cbss",
+    show_default=True,
+    help="The router --router names (its certificate is router/<name>): cin for a member "
+    "mutuality asking through its hub.",
+)
 @click.pass_obj
-def request(client: Client, worker: str, risk_date: dt.datetime, request_id: str) -> None:
-    """Ask an employer for a ZIMA 001, through the router (the mutualities' college)."""
+def request(
+    client: Client, worker: str, risk_date: dt.datetime, request_id: str, router_name: str
+) -> None:
+    """Ask an employer for a ZIMA 001, through the router: a member mutuality through its hub
+    (`--router localhost:50053 --router-name cin`), or the mutualities' college."""
     if not client.employer:
         fail("INVALID_ARGUMENT", "EMPLOYER_REQUIRED", "--employer: the employer asked")
     channel = secure_channel(
         client.router,
         party_files(client.pki, client.party),
-        **server_name(f"spiffe://{TRUST_DOMAIN}/router/cbss"),
+        **server_name(f"spiffe://{TRUST_DOMAIN}/router/{router_name}"),
     )
     reply = invoke(
         drs_pb2_grpc.DrsRequestServiceStub(channel).RequestDeclaration,

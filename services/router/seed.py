@@ -192,7 +192,14 @@ DRS_PREFILL_GRANTS = (
 #: Who may ask an employer for a declaration (the to-do list): the mutualities' college, which
 #: holds its members' persons at the primary (capacity 11/1), relaying a member's request for a
 #: ZIMA 001. (requester, deliberation, legal context, capacities)
-DRS_REQUEST_GRANTS = (("cin", "ISC/07/065", "drs.sickness-request", {Capacity(11, 1)}),)
+DRS_REQUEST_GRANTS = (
+    ("cin", "ISC/07/065", "drs.sickness-request", {Capacity(11, 1)}),
+    # The members themselves, their calls relayed up by their hub: at the primary the
+    # directory check asks the hub's holdings (members integrate there as `cin`); at the hub,
+    # their own (see _seed_hub).
+    ("mut-100", "ISC/07/066", "drs.sickness-request", {Capacity(11, 1)}),
+    ("mut-200", "ISC/07/066", "drs.sickness-request", {Capacity(11, 1)}),
+)
 
 #: Worker quarters (DmfA): (requester, deliberation, legal contexts, capacities).
 DMFA_AUTHORISATIONS = (
@@ -547,7 +554,13 @@ def _seed_inboxes(seeder: _Seeder, inboxes: dict[str, str], hub_endpoint: str, r
     return f"; inboxes {', '.join(sorted(inboxes))}"
 
 
-def _seed_hub(seeder: _Seeder, members: dict[str, str]) -> str:
+def _seed_hub(
+    seeder: _Seeder, members: dict[str, str], upstream: str = "", upstream_name: str = "cbss"
+) -> str:
+    """The hub's members and their mutuality contract; with `upstream` (the primary router's
+    endpoint), the DRS's request service reached through the primary (`via_router` cbss), so
+    that a member's own request for a declaration travels member -> hub -> primary -> DRS."""
+    from cbss.drs.v1 import drs_pb2
     from cbss.mutuality.v1 import mutuality_pb2
 
     known = {i.id for i in HUB_INSTITUTIONS if i.hub == HUB}
@@ -580,6 +593,32 @@ def _seed_hub(seeder: _Seeder, members: dict[str, str]) -> str:
                 set(),
             )
         )
+    if upstream:
+        seeder.institution(Institution("onss", "Office national de sécurité sociale"))
+        seeder.provider(
+            ServiceProvider(
+                DRS_SERVICE,
+                "onss",
+                upstream,
+                DeceasedPolicy.PASS_WITH_FLAG,
+                via_router=upstream_name,
+            ),
+            contract_files(drs_pb2.DESCRIPTOR),
+        )
+        for requester, ref, context, capacities in DRS_REQUEST_GRANTS:
+            if requester in known:
+                seeder.grant(
+                    _authorisation(
+                        requester,
+                        ref,
+                        DRS_SERVICE,
+                        "RequestDeclaration",
+                        {context},
+                        DirectoryCheck.REQUIRED,
+                        capacities,
+                        set(),
+                    )
+                )
     return f"{seeder.acts} administrative acts ({len(members)} member providers)"
 
 
@@ -624,7 +663,9 @@ def seed_router(
     seeder = _Seeder(admin, SqlConfigSource(db).snapshot())
     try:
         if role == "hub":
-            summary = _seed_hub(seeder, members or {})
+            summary = _seed_hub(
+                seeder, members or {}, settings.upstream_addr, settings.upstream_name
+            )
         else:
             summary = _seed_primary(
                 seeder,

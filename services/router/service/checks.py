@@ -27,6 +27,7 @@ from router.service.model import (
     DeceasedPolicy,
     DirectoryCheck,
     Institution,
+    Network,
     ServiceProvider,
 )
 from router.service.ports import ConfigSource, DirectoryReader, HolderDirectory, PersonRegistry
@@ -67,6 +68,11 @@ class RouteRequest:
     customer_ticket: str | None
     destination: str | None
     ticket: str
+    #: The hub router that relayed a member institution's own call up to this router (empty
+    #: for a direct caller): the member's persons are held in this router's directory under
+    #: that hub's id (members integrate at their hub, the hub here), so the directory check
+    #: asks the hub's holdings.
+    via_hub: str = ""
 
 
 @dataclass
@@ -145,6 +151,11 @@ class RouteChecker:
         )
         if institution is None:
             raise refusal("UNKNOWN_INSTITUTION")
+        if req.via_hub and (
+            institution.hub != req.via_hub or institution.network is not Network.SECONDARY
+        ):
+            # A hub relays only its own members: it cannot speak for anyone else.
+            raise refusal("UNKNOWN_INSTITUTION")
         if not institution.active:
             raise refusal("INSTITUTION_SUSPENDED")
 
@@ -182,6 +193,13 @@ class RouteChecker:
         if not with_context:
             raise refusal("LEGAL_CONTEXT_NOT_AUTHORISED")
         return Authorised(req, institution, providers, method, with_context)
+
+    def is_hub(self, name: str) -> bool:
+        """Is `name` (a router's name) the hub of member institutions registered here?"""
+        return any(
+            i.hub == name and i.network is Network.SECONDARY
+            for i in self._config.snapshot().institutions.values()
+        )
 
     def subjects_for_log(self, path: str, raw: bytes) -> list[str]:
         """The well-formed INSZs a refused request names, for the message log only.
@@ -253,7 +271,9 @@ class RouteChecker:
                 used[i] = open_auth
         elif pending:
             holdings = self._directory.holdings(
-                auth.institution.id, sorted({subjects[i].value for i in pending}), reference_date
+                auth.request.via_hub or auth.institution.id,
+                sorted({subjects[i].value for i in pending}),
+                reference_date,
             )
             for i in pending:
                 held = holdings.get(subjects[i].value, set())

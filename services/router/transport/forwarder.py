@@ -123,13 +123,19 @@ class Forwarder(grpc.GenericRpcHandler):
         for key, value in context.invocation_metadata() or ():
             md.setdefault(key, value)
         caller = identity.current_caller()
+        via_hub = ""
         if caller.kind is identity.PartyKind.ROUTER:
-            # Forwarded by another router (this one is a hub): the end institution travels in
-            # the routing headers, trusted only because the TLS peer is this hub's upstream
-            # router (any other router of the mesh is refused). It is the caller for this
-            # router's own checks and logs; an unusable header set is refused.
-            if not self._upstream or caller.id != self._upstream:
-                raise refusal("UNKNOWN_INSTITUTION")
+            # Forwarded by another router: the end institution travels in the routing headers,
+            # trusted only from (a) this hub's upstream router, calling down, or (b) the hub of
+            # member institutions registered here, relaying one of *its members'* own calls up
+            # (the checks refuse any other requester it names). Any other router of the mesh
+            # is refused. The end institution is the caller for this router's own checks and
+            # logs; an unusable header set is refused.
+            downward = bool(self._upstream) and caller.id == self._upstream
+            if not downward:
+                if not self._checker.is_hub(caller.id):
+                    raise refusal("UNKNOWN_INSTITUTION")
+                via_hub = caller.id
             try:
                 caller = identity.consultation_from_metadata(caller, md.items()).requester
             except identity.IdentityError:
@@ -141,6 +147,7 @@ class Forwarder(grpc.GenericRpcHandler):
             customer_ticket=md.get(identity.CUSTOMER_TICKET_HEADER),
             destination=md.get(identity.DESTINATION_HEADER) or None,
             ticket=ticket,
+            via_hub=via_hub,
         )
         digest = hashlib.sha256(raw).hexdigest()
         auth: Authorised | None = None

@@ -1,6 +1,7 @@
 """The DRS in the network: the pre-fill gathered through the router from the real register,
 DIMONA and DmfA; the refusal of an employer that is not the worker's on the risk date; a
-mutuality's request (relayed by the hub's institution `cin`) in the employer's to-do list and
+mutuality's request (its own, relayed up by its hub, or the college `cin`'s) in the employer's
+to-do list and
 answered by a ZIMA 001 that reaches the member mutuality's inbox through the directory behind
 the hub; attestations reaching ONEM (scenario 1), Ethias (an insured accident) and Fedris (an
 uninsured one), with their status back in the declaration; pay contradicting the DmfA; and the
@@ -22,6 +23,7 @@ from registry.seed.population import FIXED_MAN, FIXED_WOMAN
 from runtime import identity
 from runtime.client import failure, party_tls, secure_channel, server_name
 from tests.integration.drs.conftest import DMFA_Q2, RETAIL, STATE, Mesh
+from tests.support.servers import channel_as
 from tests.unit.drs import protos as p
 
 pytestmark = pytest.mark.integration
@@ -216,22 +218,75 @@ def test_a_mutualitys_request_is_in_the_to_do_list_and_its_zima_001_reaches_the_
     assert done.declaration == f"employers/{RETAIL}/declarations/zima-man"
 
 
-def test_a_mutuality_cannot_ask_directly_or_through_the_hub_today(mesh: Mesh) -> None:
-    # mut-100 through the primary: no authorisation of its own (the college asks for it).
-    code, reason, _ = _refusal(lambda: _request(mesh, "institution-mut-100", FIXED_MAN))
-    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_AUTHORISED")
-    # mut-100 through its hub: the hub knows no DRS (it does not forward members upstream; a
-    # primary accepts forwarded calls from no router).
+def test_a_member_mutuality_asks_through_its_hub_and_only_about_its_members(
+    mesh: Mesh,
+) -> None:
+    # mut-100 through its hub: the hub checks that mut-100 holds him (its own directory), then
+    # relays the call up to the primary, which checks that the hub's member may ask and that
+    # the hub holds him there; the task names the member.
+    task = _request(mesh, "institution-mut-100", FIXED_MAN, mesh.via_hub("institution-mut-100"))
+    assert (task.requested_by, task.state) == ("mut-100", drs_pb2.TASK_STATE_OPEN)
+    # mut-200 asking about mut-100's member: refused at the hub by the directory.
     code, reason, _ = _refusal(
         lambda: _request(
-            mesh, "institution-mut-100", FIXED_MAN, mesh.via_hub("institution-mut-100")
+            mesh, "institution-mut-200", FIXED_MAN, mesh.via_hub("institution-mut-200")
         )
     )
-    assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_SERVICE")
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "SUBJECT_NOT_INTEGRATED")
+    # mut-100 directly at the primary: it holds nobody there (its members are the hub's).
+    code, reason, _ = _refusal(lambda: _request(mesh, "institution-mut-100", FIXED_MAN))
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "SUBJECT_NOT_INTEGRATED")
     # The college may ask only about a person it holds on the risk date (directory REQUIRED,
     # capacity 11/1): a person of no mutuality is refused.
     code, reason, _ = _refusal(lambda: _request(mesh, "institution-cin", "06070500252"))
     assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def _relayed(mesh: Mesh, router_party: str, requester: str) -> tuple[grpc.StatusCode, str]:
+    """A call forwarded to the primary by `router_party`, naming `requester` in the routing
+    headers (as a hub relaying a member's call does)."""
+    headers = (
+        (identity.REQUESTER_HEADER, f"spiffe://{identity.TRUST_DOMAIN}/institution/{requester}"),
+        (identity.LEGAL_CONTEXT_HEADER, "drs.sickness-request"),
+        (identity.TICKET_HEADER, str(uuid.uuid4())),
+        (identity.CAPACITY_HEADER, "11/1"),
+    )
+    with channel_as(mesh.pki_dir, router_party, mesh.port("router")) as channel:
+        with pytest.raises(grpc.RpcError) as err:
+            drs_pb2_grpc.DrsRequestServiceStub(channel).RequestDeclaration(
+                drs_pb2.RequestDeclarationRequest(
+                    request_id=str(uuid.uuid4()),
+                    employer=RETAIL,
+                    insz=FIXED_MAN,
+                    scenario=drs_pb2.SCENARIO_SICKNESS_INCAPACITY,
+                    risk_date=p.pb(RISK),
+                ),
+                metadata=headers,
+                timeout=20,
+            )
+    return err.value.code(), failure(err.value).reason
+
+
+def test_the_primary_trusts_a_relayed_call_only_from_the_members_own_hub(mesh: Mesh) -> None:
+    """Routing headers from a router are trusted at the primary only from the hub of the
+    member institutions registered there, and only naming one of *its* members."""
+    from runtime import pki
+
+    # The real hub naming a primary-network institution (not its member): refused.
+    assert _relayed(mesh, "hub-cin", "onem") == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "UNKNOWN_INSTITUTION",
+    )
+    # Another router of the mesh (a valid certificate of the same CA) naming a member.
+    cert, key = pki.issue(
+        pki.load_or_create_ca(mesh.pki_dir), f"spiffe://{identity.TRUST_DOMAIN}/router/rogue"
+    )
+    (mesh.pki_dir / "router-rogue.pem").write_bytes(cert)
+    (mesh.pki_dir / "router-rogue.key").write_bytes(key)
+    assert _relayed(mesh, "router-rogue", "mut-100") == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "UNKNOWN_INSTITUTION",
+    )
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,12 @@ def test_hub_knows_its_members_as_providers_and_grants_without_directory_check_w
     assert _endpoints(snap) == {
         (MUTUALITY_SERVICE, "mut-100"): ("localhost:50054", ""),
         (MUTUALITY_SERVICE, "mut-200"): ("localhost:50055", ""),
+        # A member's request for a DRS declaration goes up, through the primary.
+        (DRS_SERVICE, "onss"): ("localhost:50052", "cbss"),
     }
+    for member in ("mut-100", "mut-200"):
+        [grant] = [a for a in snap.authorisations[member] if a.service == DRS_SERVICE]
+        assert (grant.method, grant.directory_check.value) == ("RequestDeclaration", "REQUIRED")
     assert {p.provider: {str(c) for c in p.holder_capacities}
             for p in snap.providers[MUTUALITY_SERVICE]} == {"mut-100": {"11/1"},
                                                            "mut-200": {"11/1"}}  # fmt: skip
