@@ -259,8 +259,9 @@ MESH: dict[str, ServiceSpec] = {
             prepare=(("migrate",), ("seed",)),
             env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
             try_commands=(
-                f"{_DRS_CLI} --as institution-cin --employer 000935467 request 03020100274"
-                " --risk-date $(date -d '2 days ago' +%F)   # a mutuality's request, via cin",
+                f"{_PY} -m drs.cli --as institution-mut-200 --router localhost:{{hub-cin}}"
+                " --router-name cin --employer 000935467 request 03020100274"
+                " --risk-date $(date -d '2 days ago' +%F)   # mut-200 -> hub -> primary -> DRS",
                 f"{_DRS_CLI} --as employer-000935467 tasks",
                 f"{_DRS_CLI} --as employer-000935467 prefill 03020100274 --scenario incapacity"
                 " --risk-date $(date -d '2 days ago' +%F)",
