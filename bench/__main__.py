@@ -1,8 +1,9 @@
 """`python -m bench` (make bench): each service's figures beside the bare echo, same run.
 
 `--only mesh` (echo, registry, router, DIMONA: one network, interleaved rounds), `--only inbox`
-(attestation delivery, bench.inbox) and `--only dmfa` (one 10,000-worker DmfA declaration,
-bench.dmfa) each start their own processes; `all` (the default) runs the three in turn.
+(attestation delivery, bench.inbox), `--only dmfa` (one 10,000-worker DmfA declaration,
+bench.dmfa) and `--only drs` (the DRS's pre-fills, three routed consultations each, bench.drs)
+each start their own processes; `all` (the default) runs the four in turn.
 
 The echo and every measured service use the same server bootstrap (runtime.server) and the same
 client (bench.harness); the ratios are the figures the issues set targets on: GetPerson against
@@ -105,15 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=("all", "mesh", "inbox", "dmfa"),
+        choices=("all", "mesh", "inbox", "dmfa", "drs"),
         default="all",
-        help="which figures (mesh: echo, registry, router, DIMONA; inbox and dmfa each start"
-        " their own network)",
+        help="which figures (mesh: echo, registry, router, DIMONA; inbox, dmfa and drs each"
+        " start their own network)",
     )
-    from bench import dmfa, inbox
+    from bench import dmfa, drs, inbox
 
     inbox.add_arguments(parser)
     dmfa.add_arguments(parser)
+    drs.add_arguments(parser)
     args = parser.parse_args(argv)
     status = asyncio.run(_run(args)) if args.only in ("all", "mesh") else 0
     if args.only in ("all", "inbox"):
@@ -122,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in ("all", "dmfa"):
         sys.stdout.write(f"\n{dmfa.TITLE}:\n")
         lines, ok = dmfa.run(args)
+        sys.stdout.write("\n".join(lines) + "\n")
+        status = status or (0 if ok else 1)
+    if args.only in ("all", "drs"):
+        sys.stdout.write(f"\n{drs.TITLE}:\n")
+        lines, ok = drs.run(args)
         sys.stdout.write("\n".join(lines) + "\n")
         status = status or (0 if ok else 1)
     return status
