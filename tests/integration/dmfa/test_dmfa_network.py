@@ -6,6 +6,7 @@ refusals of malformed or unauthorised submissions."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 
 import grpc
@@ -16,6 +17,7 @@ from cbss.dmfa.v1 import dmfa_pb2, dmfa_pb2_grpc
 from registry.seed.population import FIXED_BIS, FIXED_MAN, FIXED_WOMAN, FIXED_WOMAN_2006
 from runtime import identity
 from runtime.client import failure
+from tests.integration.dimona.protos import dimona_in, submit_in
 from tests.integration.dmfa.conftest import Q2_END, RETAIL, STATE, Network
 from tests.integration.dmfa.protos import chunks, date, occupation, worker
 
@@ -309,3 +311,60 @@ def test_the_quarter_is_consulted_only_through_the_router(network: Network) -> N
                 timeout=10,
             )
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_cli_drafts_submits_and_reads_when_pointed_at_the_mesh(
+    network: Network, tmp_path
+) -> None:  # noqa: ANN001
+    """The CLI an employer and an institution use: a draft pre-filled from the employer's own
+    Dimona periods (DIMONA, directly), submitted, read back, and the worker's quarter through
+    the router. STATE declares 2025Q2 here (no other test does)."""
+    from click.testing import CliRunner
+
+    from dmfa.cli import cli
+
+    base = [
+        "--target", f"localhost:{network.dmfa.port}",
+        "--dimona", f"localhost:{network.dimona.port}",
+        "--router", f"localhost:{network.router.port}",
+        "--pki", str(network.pki_dir),
+    ]  # fmt: skip
+
+    def run(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(cli, [*base, *args])
+        assert result.exit_code == code, (result.output, result.exception)
+        return result.output
+
+    # DIMONA: one open period of STATE's for FIXED_MAN from 2 June (the clock's 'tomorrow').
+    with network.dimona_channel(f"employer-{STATE}") as channel:
+        reply = dimona_pb2_grpc.DimonaServiceStub(channel).SubmitDeclaration(
+            submit_in(STATE, "cli-in", dimona_in(FIXED_MAN, jc="XXX", start=JUNE_3)), timeout=30
+        )
+    assert reply.declaration.status != dimona_pb2.DECLARATION_STATUS_REFUSED
+    draft = run("--as", f"employer-{STATE}", "draft", "2025Q2", "--reference", "cli-q2")
+    path = tmp_path / "q2.json"
+    path.write_text(draft)
+    assert json.loads(draft)["workers"][0]["insz"] == FIXED_MAN
+    shown = run("--as", f"employer-{STATE}", "submit", str(path))
+    assert f"employers/{STATE}/declarations/2025Q2/versions/1 current" in shown
+    assert "ACCEPTED" in shown and "REFUSED" not in shown
+    assert "2025Q2" in run("--as", f"employer-{STATE}", "declarations")
+    assert "ORDINARY" in run("--as", f"employer-{STATE}", "workers", "2025Q2", "1")
+    # The wrong worker in a correction: refused (exit status 3), stored in the history.
+    path.write_text(draft.replace(FIXED_MAN, FIXED_WOMAN_2006))
+    refused = run(
+        "--as", f"employer-{STATE}", "submit", str(path), "--corrects", "1",
+        "--reference", "cli-fix", code=3,
+    )  # fmt: skip
+    assert "OCCUPATION_NOT_COVERED" in refused and "MISSING_WORKER" in refused
+    history = run("--as", f"employer-{STATE}", "versions", "2025Q2")
+    assert "versions/1 current" in history and "REFUSED" in history
+    # A malformed file is refused before anything is sent.
+    path.write_text("{not json")
+    malformed = CliRunner().invoke(cli, [*base, "--as", f"employer-{STATE}", "submit", str(path)])
+    assert malformed.exit_code == 1 and "INVALID_FILE" in malformed.output
+    quarter = run(
+        "--as", "institution-onem", "--legal-context", "unemployment.control",
+        "worker-quarter", FIXED_MAN, "2025Q2",
+    )  # fmt: skip
+    assert STATE in quarter and "495" in quarter
