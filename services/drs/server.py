@@ -70,6 +70,7 @@ def create_server(
         network,
         clock,
         on_queued=dispatcher.wake,
+        prefill_threads=settings.runtime.max_workers,  # one per handler thread
     )
     queries = DrsQueries(unit_factory(db, outbox, write=False), clock, refresh=dispatcher.refresh)
     requests = Requests(unit_factory(db, outbox), clock)

@@ -38,6 +38,7 @@ from drs.service.model import (
     WorkAccident,
 )
 from drs.service.ports import DrsUnit, Network, UnitFactory
+from drs.service.prefill import THREADS as PREFILL_THREADS
 from drs.service.prefill import Prefiller
 from drs.service.rules import NEEDS_REQUEST, Facts, Judgement, judge
 from runtime.clock import Clock
@@ -75,9 +76,10 @@ class Declarations:
         *,
         on_queued: Callable[[], None] | None = None,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        prefill_threads: int = PREFILL_THREADS,
     ) -> None:
         self._units, self._read_units = units, read_units
-        self._prefiller = Prefiller(network)
+        self._prefiller = Prefiller(network, threads=prefill_threads)
         self._clock = clock
         self._on_queued = on_queued or (lambda: None)
         self._new_id = new_id

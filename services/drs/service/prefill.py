@@ -7,8 +7,10 @@ date, in this order:
    FAILED_PRECONDITION `NOT_WORKERS_EMPLOYER`, and nothing else is asked — an employer that is
    not the worker's employer then makes the network look nothing more up about the person.
 2. Then, in parallel: the worker's identity and birth from the register (`GetPerson`, read mask
-   `identity,birth`) and the last closed quarters with this employer from the DmfA
-   (`ListWorkerQuarters`, at most 4).
+   `identity,birth`) on the calling thread, and the last closed quarters with this employer from
+   the DmfA (`ListWorkerQuarters`, at most 4) on the pre-fill's pool — one pool thread per
+   handler thread of the server, so that no pre-fill waits for another's call to end (a pool
+   smaller than the handlers queues the DmfA's calls: bench.drs, services/drs/README.md).
 
 Any source that cannot answer now: UNAVAILABLE `PREFILL_UNAVAILABLE` (nothing stored; retry).
 """
@@ -25,6 +27,8 @@ from runtime.errors import FailedPrecondition, Unavailable
 
 #: The DmfA's closed quarters asked for (the contract's default and ours).
 MAX_QUARTERS = 4
+#: The pre-fill pool's threads: the server's handler threads (runtime GRPC_MAX_WORKERS' default).
+THREADS = 16
 
 
 def not_workers_employer() -> FailedPrecondition:
@@ -42,9 +46,9 @@ def prefill_unavailable() -> Unavailable:
 
 
 class Prefiller:
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, *, threads: int = THREADS) -> None:
         self._network = network
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="drs-prefill")
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="drs-prefill")
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -54,12 +58,11 @@ class Prefiller:
             employment = self._network.employment(insz, employer, risk_date)
             if employment is None:
                 raise not_workers_employer()
-            worker = self._pool.submit(self._network.worker, insz, risk_date)
             quarters = self._pool.submit(
                 self._network.quarters, insz, employer, risk_date, MAX_QUARTERS
             )
             return Prefill(
-                worker=worker.result(),
+                worker=self._network.worker(insz, risk_date),
                 employment=employment,
                 quarters=tuple(quarters.result()),
                 deadline=deadlines.deadline(scenario, risk_date),

@@ -8,9 +8,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from drs.service import prefill
 from drs.service.model import (
     AttestationStatus,
     Incapacity,
@@ -46,6 +49,7 @@ from tests.unit.drs.fakes import (
     TODAY,
     UNKNOWN_KBO,
     WORKER,
+    FakeNetwork,
     World,
     end_of_contract,
     risks,
@@ -90,6 +94,38 @@ def test_prefill_gathers_identity_employment_and_closed_quarters_when_employer_o
     assert w.network.calls[0] == ("employment", WORKER, TODAY)
     assert sorted(c[0] for c in w.network.calls[1:]) == ["quarters", "worker"]
     assert {c[2] for c in w.network.calls} == {TODAY}
+
+
+def test_prefills_in_flight_do_not_wait_for_each_others_consultations() -> None:
+    # As many pre-fills as the server has handler threads: every register and DmfA question
+    # is asked at once (each barrier needs all 16), none queued behind another pre-fill's.
+    handlers = prefill.THREADS
+    asked = {
+        "worker": threading.Barrier(handlers, timeout=10),
+        "quarters": threading.Barrier(handlers, timeout=10),
+    }
+
+    class AllAtOnce(FakeNetwork):
+        def worker(self, insz: str, on: dt.date):  # noqa: ANN202
+            asked["worker"].wait()
+            return super().worker(insz, on)
+
+        def quarters(self, insz: str, employer: str, on: dt.date, max_quarters: int):  # noqa: ANN202
+            asked["quarters"].wait()
+            return super().quarters(insz, employer, on, max_quarters)
+
+    prefiller = prefill.Prefiller(AllAtOnce())
+    try:
+        with ThreadPoolExecutor(handlers) as server:
+            found = list(
+                server.map(
+                    lambda _i: prefiller.gather(RETAIL, WORKER, S.WORK_ACCIDENT, TODAY),
+                    range(handlers),
+                )
+            )
+    finally:
+        prefiller.close()
+    assert all(f.quarters == DMFA_QUARTERS and f.worker.insz == WORKER for f in found)
 
 
 def test_prefill_is_refused_and_asks_nothing_more_when_not_the_workers_employer() -> None:
