@@ -218,7 +218,9 @@ def prefill(client: Client, worker: str, scenario: str, risk_date: dt.datetime) 
         p = r.prefill
         w, e = p.worker, p.employment
         out.print(
-            f"{w.insz}  {w.last_name}, {' '.join(w.first_names)}  born {_fmt(w.birth_date)}",
+            f"{w.insz}  deceased (the register withholds the identity)"
+            if w.deceased
+            else f"{w.insz}  {w.last_name}, {' '.join(w.first_names)}  born {_fmt(w.birth_date)}",
             markup=False,
             highlight=False,
         )

@@ -240,6 +240,8 @@ class Worker:
     last_name: str
     first_names: tuple[str, ...]
     birth_date: dt.date | None
+    #: The register says the person died (its identity is then withheld by the router).
+    deceased: bool = False
 
 
 @dataclass(frozen=True)

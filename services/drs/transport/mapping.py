@@ -190,6 +190,7 @@ def prefill(p: Prefill) -> drs_pb2.Prefill:
             last_name=w.last_name,
             first_names=list(w.first_names),
             birth_date=pb_date(w.birth_date),
+            deceased=w.deceased,
         ),
         employment=employment(p.employment),
         quarters=[quarter_pay(q) for q in p.quarters],

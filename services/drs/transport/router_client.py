@@ -10,8 +10,10 @@ Outcomes: DIMONA's NOT_FOUND `NO_EMPLOYMENT` is "no period of this employer cove
 ONSS's grant has directory check REQUIRED on the risk date, and the ONSS holds a worker only
 while a Dimona period integrates him, so no employer at all employed him then (a period declared
 a moment ago and not yet integrated by DIMONA's directory outbox is refused the same way, until
-it is). The router's refusal of the person (`PERSON_NOT_FOUND`, `PERSON_REPLACED`,
-`PERSON_DECEASED`) is passed on as FAILED_PRECONDITION with that reason. A failure that a retry
+it is). The router's refusal of a deceased person's identity (`PERSON_DECEASED`, the register's
+policy) gives a worker marked deceased without names (a fatal accident is still declared); its
+other refusals of the person (`PERSON_NOT_FOUND`, `PERSON_REPLACED`, and `PERSON_DECEASED` from
+other calls) are passed on as FAILED_PRECONDITION with that reason. A failure that a retry
 may cure (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, CANCELLED) and any other
 refusal (a missing authorisation is the ONSS's configuration, not the employer's doing: logged
 as an error) raise runtime.errors.Unavailable. Logs name codes and reasons, never an INSZ.
@@ -144,6 +146,10 @@ class RouterNetwork:
                 timeout=self._timeout,
             )
         except grpc.RpcError as exc:
+            if failure(exc).reason == "PERSON_DECEASED":
+                # The router withholds a deceased person's identity (the register's policy);
+                # a fatal accident is still declared, under the INSZ.
+                return Worker(insz, "", (), None, deceased=True)
             raise _error(exc, "the register") from None
         person = reply.person
         return Worker(

@@ -408,3 +408,46 @@ def test_the_cli_prefills_submits_reads_and_requests_when_pointed_at_the_mesh(me
         [*base, "submit", "temporary", FIXED_WOMAN, "--risk-date", "2025-09-15", "--type", "12"],
     )
     assert malformed.exit_code == 1
+
+
+def test_a_fatal_work_accident_is_prefilled_and_declared_without_the_identity(
+    mesh: Mesh,
+) -> None:
+    """The register refuses a deceased person's identity (its policy at the router): the
+    pre-fill says the worker died, with his employment, and the accident is declared. Runs last
+    in this module: the worker it declares dead is used by no other test."""
+    from cbss.dimona.v1 import dimona_pb2, dimona_pb2_grpc
+    from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
+    from registry.seed.population import FIXED_BIS
+    from tests.integration.dimona.protos import dimona_in, submit_in
+
+    with channel_as(mesh.pki_dir, f"employer-{RETAIL}", mesh.port("dimona")) as channel:
+        reply = dimona_pb2_grpc.DimonaServiceStub(channel).SubmitDeclaration(
+            submit_in(RETAIL, "fatal-in", dimona_in(FIXED_BIS, jc="202")), timeout=30
+        )
+    assert reply.declaration.status != dimona_pb2.DECLARATION_STATUS_REFUSED
+    accident = RISK - dt.timedelta(days=3)
+    deadline = time.monotonic() + 20
+    while True:  # until DIMONA's outbox has integrated him (the ONSS holds him from 3 June)
+        try:
+            alive = _prefill(mesh, RETAIL, FIXED_BIS, drs_pb2.SCENARIO_WORK_ACCIDENT, accident)
+            break
+        except grpc.RpcError:
+            assert time.monotonic() < deadline, "the worker was never integrated"
+            time.sleep(0.1)
+    assert not alive.worker.deceased and alive.worker.last_name
+    with channel_as(mesh.pki_dir, "institution-cbss", mesh.port("registry")) as channel:
+        registry_pb2_grpc.RegistryServiceStub(channel).RecordDeath(
+            registry_pb2.RecordDeathRequest(
+                insz=FIXED_BIS, request_id="fatal-1", date_of_death=p.pb(accident)
+            ),
+            timeout=20,
+        )
+    found = _prefill(mesh, RETAIL, FIXED_BIS, drs_pb2.SCENARIO_WORK_ACCIDENT, accident)
+    assert found.worker.deceased and found.worker.insz == FIXED_BIS
+    assert (found.worker.last_name, list(found.worker.first_names)) == ("", [])
+    assert found.employment.worker_type == "OTH" and found.employment.joint_committee == "202"
+    declared = _submit(mesh, p.submit(RETAIL, "wa-fatal", FIXED_BIS, accident, **p.work_accident()))
+    assert declared.status == drs_pb2.DECLARATION_STATUS_ACCEPTED, declared.anomalies
+    assert declared.destination == "fedris"
+    assert mesh.wait_for("fedris", declared.attestation_id).subject_insz == FIXED_BIS
