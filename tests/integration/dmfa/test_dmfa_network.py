@@ -368,3 +368,48 @@ def test_the_cli_drafts_submits_and_reads_when_pointed_at_the_mesh(
         "worker-quarter", FIXED_MAN, "2025Q2",
     )  # fmt: skip
     assert STATE in quarter and "495" in quarter
+
+
+def test_the_drs_sources_refuse_bad_input_with_a_reason(network: Network) -> None:
+    """GetEmploymentOnDate and ListWorkerQuarters: malformed input is INVALID_ARGUMENT with the
+    field and its reason (the router forwards it; the date is its reference date)."""
+    context = ((identity.LEGAL_CONTEXT_HEADER, "social-risks.declaration"),)
+    with network.via_router("onss") as channel:
+        dimona = dimona_pb2_grpc.DimonaConsultationServiceStub(channel)
+        dmfa = dmfa_pb2_grpc.DmfaConsultationServiceStub(channel)
+        day = date(dt.date(2025, 6, 10))
+        cases = [
+            (
+                lambda: dimona.GetEmploymentOnDate(
+                    dimona_pb2.GetEmploymentOnDateRequest(insz=FIXED_MAN, employer="123", date=day),
+                    metadata=context,
+                    timeout=20,
+                ),
+                "INVALID_EMPLOYER",
+            ),
+            (
+                lambda: dmfa.ListWorkerQuarters(
+                    dmfa_pb2.ListWorkerQuartersRequest(
+                        insz=FIXED_MAN, employer=RETAIL, reference_date=day, max_quarters=9
+                    ),
+                    metadata=context,
+                    timeout=20,
+                ),
+                "INVALID_MAX_QUARTERS",
+            ),
+            (
+                lambda: dmfa.ListWorkerQuarters(
+                    dmfa_pb2.ListWorkerQuartersRequest(
+                        insz=FIXED_MAN, employer="not-a-number", reference_date=day
+                    ),
+                    metadata=context,
+                    timeout=20,
+                ),
+                "INVALID_EMPLOYER",
+            ),
+        ]
+        for call, reason in cases:
+            with pytest.raises(grpc.RpcError) as caught:
+                call()
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, reason
+            assert failure(caught.value).reason == reason
