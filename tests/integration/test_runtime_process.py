@@ -72,18 +72,18 @@ def test_sigterm_drains_in_flight_calls_when_shutting_down(
 
 
 def test_new_calls_are_refused_when_shutting_down(pki_dir: Path, database_url: str) -> None:
-    proc, port = _start(service_env(pki_dir, "echo", database_url, SHUTDOWN_GRACE_SECONDS="10"))
+    proc, port = _start(service_env(pki_dir, "echo", database_url, SHUTDOWN_GRACE_SECONDS="20"))
     try:
         with channel_as(pki_dir, "institution-onem", port) as channel:
             stub = echo_pb2_grpc.EchoServiceStub(channel)
             # Slow enough that a loaded machine (CI beside other work) still sees the drain.
-            in_flight = stub.Echo.future(echo_pb2.EchoRequest(delay_ms=6000), timeout=15)
-            time.sleep(0.5)  # the slow call is in flight (it takes 6 s)
+            in_flight = stub.Echo.future(echo_pb2.EchoRequest(delay_ms=10000), timeout=25)
+            time.sleep(0.5)  # the slow call is in flight (it takes 10 s)
             proc.send_signal(signal.SIGTERM)
             # New calls are refused while the slow one drains: poll (bounded) for the refusal,
             # which must come before the in-flight call is done.
             refused = None
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 8
             while refused is None and time.monotonic() < deadline:
                 try:
                     stub.Echo(echo_pb2.EchoRequest(), timeout=5)
