@@ -177,6 +177,17 @@ class PersonRecord:
         return f"persons/{self.insz}"
 
 
+@dataclass(frozen=True, slots=True)
+class NumberStatus:
+    """What ListPersonStatuses says of one number: enough for a router's person checks."""
+
+    insz: str
+    kind: InszKind
+    deceased: bool
+    #: The person's current number when this one was replaced.
+    replaced_by: str | None
+
+
 @dataclass(frozen=True)
 class PersonView:
     """What GetPerson answers: the record and exactly the information types to show.

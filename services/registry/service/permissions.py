@@ -9,7 +9,8 @@
 
 Anyone else is refused with PERMISSION_DENIED `NOT_AUTHORISED` before its input is even looked at.
 The event log (personal data, read by the router's mutation fan-out) is read by routers, the two
-registers and admins. Consultations (GetPerson, SearchPersons) are answered only to a router,
+registers and admins; the status of every number (ListPersonStatuses, a router's person-status
+index) by routers only. Consultations (GetPerson, SearchPersons) are answered only to a router,
 which the runtime enforces from the proto's `access` option; the router checks the requester's
 authorisations (and, in a later issue, the information-type cap) before it asks.
 """
@@ -56,6 +57,12 @@ def require_may_change(caller: Caller, kind: InszKind) -> None:
         return
     owner = NATIONAL_REGISTER if kind is InszKind.NATIONAL_REGISTER else CBSS
     if not _is_institution(caller, owner):
+        raise denied()
+
+
+def require_router(caller: Caller) -> None:
+    """Only routers read every number's status (their person-status index)."""
+    if caller.kind is not PartyKind.ROUTER:
         raise denied()
 
 

@@ -17,6 +17,7 @@ from registry.service.model import (
     AddressPeriod,
     InszKind,
     MutationEvent,
+    NumberStatus,
     PartialDate,
     PersonRecord,
     PersonSummary,
@@ -100,6 +101,10 @@ class PersonRepository(Protocol):
     def search(
         self, filters: SearchFilters, after: Position | None, limit: int
     ) -> list[SearchHit]: ...
+
+    def list_statuses(self, after: str, limit: int) -> list[NumberStatus]:
+        """Up to `limit` numbers greater than `after` (any state), in INSZ order."""
+        ...
 
 
 class EventRepository(Protocol):

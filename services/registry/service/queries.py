@@ -11,6 +11,7 @@ from registry.service.masks import parse_read_mask
 from registry.service.model import (
     InfoType,
     MutationEvent,
+    NumberStatus,
     PartialDate,
     PersonRecord,
     PersonSummary,
@@ -20,6 +21,7 @@ from registry.service.names import normalise_name
 from registry.service.ports import UnitFactory
 from registry.service.tokens import SearchFilters, decode_page_token, encode_page_token
 from registry.service.validation import Problems, is_possible_partial
+from runtime import page_tokens
 from runtime.clock import Clock
 from runtime.errors import FieldViolation, InvalidArgument, NotFound
 from runtime.identifiers import IdentifierError, Insz, InszKind, parse_insz
@@ -33,6 +35,7 @@ SEARCH_MAX_NAME = 100
 SEARCH_FIRST_YEAR = 1800
 EVENTS_DEFAULT_PAGE = 100
 EVENTS_MAX_PAGE = 1000
+STATUSES_MAX_PAGE = 1000
 
 _KIND_TEXT = {
     InszKind.NATIONAL_REGISTER: "A valid National Register number.",
@@ -73,6 +76,14 @@ class SearchPage:
 @dataclass(frozen=True)
 class EventPage:
     events: list[MutationEvent]
+    last_sequence: int
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    statuses: list[NumberStatus]
+    next_page_token: str
+    #: The event log's position, read in the page's transaction before its statuses.
     last_sequence: int
 
 
@@ -217,6 +228,31 @@ class RegistryQueries:
             last = unit.events.last_sequence()
             events = unit.events.list(after_sequence, last, size)
         return EventPage(events, last)
+
+    def list_statuses(self, caller: Caller, size: int, token: str) -> StatusPage:
+        """A page of every number's status in INSZ order, with the event log's position.
+
+        The counter is read first, then the page, in one transaction: on a database where each
+        statement sees the latest commits the page may reflect later events too, never fewer,
+        and replaying events onto a status is idempotent (see ListPersonStatusesResponse).
+        """
+        permissions.require_router(caller)
+        size = page_size(size, default=STATUSES_MAX_PAGE, maximum=STATUSES_MAX_PAGE)
+        after = ""
+        if token:
+            after = str(page_tokens.decode(token, _STATUS_LIST, (str,))[0])
+        with self._read_unit() as unit:
+            last = unit.events.last_sequence()
+            statuses = unit.persons.list_statuses(after, size + 1)
+        more = len(statuses) > size
+        statuses = statuses[:size]
+        next_token = page_tokens.encode(_STATUS_LIST, [statuses[-1].insz]) if more else ""
+        return StatusPage(statuses, next_token, last)
+
+
+#: The "filters" a ListPersonStatuses token is bound to (there are none; the name keeps a token
+#: of another list from being taken for one of this list).
+_STATUS_LIST = ["person-statuses"]
 
 
 def _search_filters(request: SearchRequest) -> SearchFilters:

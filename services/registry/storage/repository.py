@@ -27,6 +27,7 @@ from registry.service.model import (
     InszKind,
     MutationEvent,
     MutationKind,
+    NumberStatus,
     PartialDate,
     PersonRecord,
     PersonSummary,
@@ -179,6 +180,12 @@ _ADDRESS_ON = (
 _GET_WITH_REPLACED = sa.select(_person).where(
     sa.or_(_person.c.insz == sa.bindparam("insz"), _person.c.replaced_by == sa.bindparam("insz"))
 )
+_LIST_STATUSES = (
+    sa.select(_person.c.insz, _person.c.kind, _person.c.death_date, _person.c.replaced_by)
+    .where(_person.c.insz > sa.bindparam("after"))
+    .order_by(_person.c.insz)
+    .limit(sa.bindparam("limit"))
+)
 _REPLACES = (
     sa.select(_person.c.insz)
     .where(_person.c.replaced_by == sa.bindparam("insz"))
@@ -214,6 +221,13 @@ class SqlPersonRepository:
             for row in rows:
                 found[row.insz] = _record(row)
         return found
+
+    def list_statuses(self, after: str, limit: int) -> list[NumberStatus]:
+        rows = self._s.execute(_LIST_STATUSES, {"after": after, "limit": limit})
+        return [
+            NumberStatus(r.insz, InszKind(r.kind), r.death_date is not None, r.replaced_by)
+            for r in rows
+        ]
 
     def lock(self, insz: str) -> PersonRecord | None:
         row = self._s.execute(

@@ -165,3 +165,21 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             events=[mapping.event_to_proto(e) for e in page.events],
             last_sequence=page.last_sequence,
         )
+
+    def ListPersonStatuses(
+        self, request: registry_pb2.ListPersonStatusesRequest, context: grpc.ServicerContext
+    ) -> registry_pb2.ListPersonStatusesResponse:
+        page = self._queries.list_statuses(current_caller(), request.page_size, request.page_token)
+        return registry_pb2.ListPersonStatusesResponse(
+            statuses=[
+                registry_pb2.ListedPersonStatus(
+                    insz=s.insz,
+                    kind=mapping.KIND_TO_PROTO[s.kind],
+                    deceased=s.deceased,
+                    replaced_by=s.replaced_by or "",
+                )
+                for s in page.statuses
+            ],
+            next_page_token=page.next_page_token,
+            last_sequence=page.last_sequence,
+        )

@@ -378,3 +378,57 @@ def test_statuses_are_refused_when_caller_is_not_a_router(stub: Callable[[str], 
         )
     )
     assert failure.reason == "DIRECT_ACCESS_FORBIDDEN"
+
+
+# -- ListPersonStatuses ----------------------------------------------------------------------------
+
+
+def test_every_number_is_listed_once_in_order_when_a_router_pages_the_statuses(
+    stub, registry_db: str
+) -> None:
+    import sqlalchemy as sa
+
+    from runtime.db import Database
+
+    listed: list[registry_pb2.ListedPersonStatus] = []
+    token, positions = "", set()
+    while True:
+        page = stub("router").ListPersonStatuses(
+            registry_pb2.ListPersonStatusesRequest(page_size=7, page_token=token), timeout=10
+        )
+        listed += page.statuses
+        positions.add(page.last_sequence)
+        token = page.next_page_token
+        if not token:
+            break
+    inszs = [s.insz for s in listed]
+    db = Database(registry_db)
+    try:
+        with db.engine.connect() as conn:
+            count = conn.execute(sa.text("SELECT count(*) FROM person")).scalar_one()
+            last = conn.execute(sa.text("SELECT value FROM mutation_counter")).scalar_one()
+    finally:
+        db.dispose()
+    assert inszs == sorted(set(inszs)) and len(inszs) == count
+    assert positions == {last}
+    by = {s.insz: s for s in listed}
+    assert by[FIXED_REPLACED].replaced_by == FIXED_REPLACEMENT
+    assert by[FIXED_DECEASED].deceased and not by[FIXED_DECEASED].replaced_by
+    assert not by[FIXED_BIS].deceased and by[FIXED_BIS].kind == types_pb2.INSZ_KIND_BIS_SEX_KNOWN
+
+
+@pytest.mark.parametrize("party", ["institution-onem", "registry", "admin-ops"])
+def test_status_listing_is_permission_denied_when_caller_is_not_a_router(stub, party: str) -> None:
+    failed = rpc_failure(
+        lambda: stub(party).ListPersonStatuses(registry_pb2.ListPersonStatusesRequest(), timeout=10)
+    )
+    assert (failed.code, failed.reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_AUTHORISED")
+
+
+def test_status_listing_is_invalid_argument_when_token_is_forged(stub) -> None:
+    failed = rpc_failure(
+        lambda: stub("router").ListPersonStatuses(
+            registry_pb2.ListPersonStatusesRequest(page_token="eyJ2IjoxfQ"), timeout=10
+        )
+    )
+    assert (failed.code, failed.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")

@@ -22,6 +22,7 @@ from registry.service.model import (
     CivilState,
     InszKind,
     MutationEvent,
+    NumberStatus,
     PartialDate,
     PersonRecord,
     PersonSummary,
@@ -114,6 +115,14 @@ class FakePersons:
 
     def exists(self, insz: str) -> bool:
         return insz in self.s.persons
+
+    def list_statuses(self, after: str, limit: int) -> list[NumberStatus]:
+        numbers = sorted(i for i in self.s.persons if i > after)[:limit]
+        return [
+            NumberStatus(i, p.kind, p.deceased, p.replaced_by)
+            for i in numbers
+            for p in [self.s.persons[i]]
+        ]
 
     def add(self, person: PersonRecord, addresses: Sequence[AddressPeriod] = ()) -> None:
         assert person.insz not in self.s.persons, "primary key"

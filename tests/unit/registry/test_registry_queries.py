@@ -14,6 +14,7 @@ from registry_fakes import (
     ONEM,
     ROUTER,
     FakeRegistry,
+    bis_person,
     home_since,
     nr_person,
 )
@@ -283,3 +284,57 @@ def test_listing_is_refused_when_caller_is_an_ordinary_institution(
     with pytest.raises(PermissionDenied) as err:
         queries.list_events(ONEM, 0, 0)
     assert err.value.reason == "NOT_AUTHORISED"
+
+
+# -- ListPersonStatuses ----------------------------------------------------------------------------
+
+
+def test_statuses_of_every_number_are_listed_in_pages_when_a_router_follows_the_tokens(
+    queries: RegistryQueries, changes: RegistryChanges, fake: FakeRegistry
+) -> None:
+    alive = fake.add(nr_person(123))
+    dead = fake.add(nr_person(125, death_date=dt.date(2020, 1, 1)))
+    old = fake.add(nr_person(127, replaced_by=alive.insz))
+    bis = fake.add(bis_person())
+    listed, token = [], ""
+    while True:
+        page = queries.list_statuses(ROUTER, 3, token)
+        assert page.last_sequence == 0
+        listed += page.statuses
+        token = page.next_page_token
+        if not token:
+            break
+    assert [s.insz for s in listed] == sorted(p.insz for p in (alive, dead, old, bis))
+    by = {s.insz: s for s in listed}
+    assert (by[alive.insz].deceased, by[alive.insz].replaced_by) == (False, None)
+    assert by[dead.insz].deceased
+    assert by[old.insz].replaced_by == alive.insz
+    assert by[bis.insz].kind is InszKind.BIS_SEX_KNOWN
+
+
+def test_status_page_carries_the_event_position_when_events_were_recorded(
+    queries: RegistryQueries, changes: RegistryChanges, jan
+) -> None:
+    changes.change_address(NR, AddressChange(jan.insz, "m1", ELSEWHERE, PartialDate(2020, 1, 1)))
+    assert queries.list_statuses(ROUTER, 0, "").last_sequence == 1
+
+
+@pytest.mark.parametrize("caller", [NR, CBSS, ADMIN, ONEM])
+def test_status_listing_is_refused_when_caller_is_not_a_router(
+    queries: RegistryQueries, caller
+) -> None:
+    with pytest.raises(PermissionDenied) as err:
+        queries.list_statuses(caller, 0, "")
+    assert err.value.reason == "NOT_AUTHORISED"
+
+
+@pytest.mark.parametrize(
+    ("size", "token", "reason"),
+    [(-1, "", "INVALID_PAGE_SIZE"), (0, "not-a-token", "INVALID_PAGE_TOKEN")],
+)
+def test_status_listing_is_refused_when_page_is_malformed(
+    queries: RegistryQueries, size: int, token: str, reason: str
+) -> None:
+    with pytest.raises(InvalidArgument) as err:
+        queries.list_statuses(ROUTER, size, token)
+    assert err.value.reason == reason
