@@ -252,6 +252,15 @@ INBOX_AUTHORISATIONS = (
     ("drs.work-accident", "ISC/07/063", "fedris"),
     ("drs.work-accident", "ISC/07/064", INSURER),
 )
+#: The CBSS's mutation service (services/mutation) delivers the changes it fans out to the
+#: inboxes as the CBSS, under one legal context per family of event types; directory check
+#: NONE: the fan-out chose the recipients by the directory already (the router's
+#: ListSubjectHolders). Limited to each institution granted event types in the demonstration
+#: (mutation.seed.data); the hub routes the mutualities' to the member holding the person.
+MUTATION_SENDER = "cbss"
+MUTATION_CONTEXTS = ("mutation.person", "mutation.employment", "mutation.wages")
+#: (deliberation, destination at the primary)
+MUTATION_AUTHORISATIONS = (("ISC/09/070", "onem"), ("ISC/09/073", HUB))
 
 
 def contract_files(file: _descriptor.FileDescriptor) -> list[bytes]:
@@ -511,6 +520,21 @@ def _inbox_grants(seeder: _Seeder, at_hub: bool) -> None:
                 set(),
             )
             seeder.grant(grant if at_hub else replace(grant, destination=destination))
+    for ref, destination in MUTATION_AUTHORISATIONS:
+        if at_hub and destination != HUB:
+            continue
+        for method in INBOX_METHODS:
+            grant = _authorisation(
+                MUTATION_SENDER,
+                ref,
+                INBOX_SERVICE,
+                method,
+                set(MUTATION_CONTEXTS),
+                DirectoryCheck.NONE,
+                set(),
+                set(),
+            )
+            seeder.grant(grant if at_hub else replace(grant, destination=destination))
 
 
 def _seed_inboxes(seeder: _Seeder, inboxes: dict[str, str], hub_endpoint: str, role: str) -> str:
@@ -521,6 +545,7 @@ def _seed_inboxes(seeder: _Seeder, inboxes: dict[str, str], hub_endpoint: str, r
     members = {i.id for i in HUB_INSTITUTIONS if i.hub == HUB}
     if role == "hub":
         seeder.institution(Institution(INBOX_SENDER, "Office national de sécurité sociale"))
+        seeder.institution(Institution(MUTATION_SENDER, "Banque Carrefour de la sécurité sociale"))
     elif INSURER in inboxes:
         seeder.institution(
             Institution(INSURER, "Ethias — accidents du travail", sectors=frozenset({24}))

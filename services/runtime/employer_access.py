@@ -22,6 +22,8 @@ from typing import Protocol, TypeVar
 from runtime.errors import NotFound, PermissionDenied
 from runtime.identity import Caller, Consultation, PartyKind
 
+#: The CBSS itself: its mutation service reads the event logs.
+CBSS = "cbss"
 ONSS = "onss"
 E = TypeVar("E", covariant=True)
 
@@ -65,10 +67,11 @@ def require_may_act_for(
 
 
 def require_event_reader(caller: Caller) -> None:
-    """Routers (the mutation fan-out), the ONSS itself and operators read the event logs."""
+    """Routers, the CBSS's mutation service (`institution/cbss`, which fans the changes out),
+    the ONSS itself and operators read the event logs."""
     if caller.kind in (PartyKind.ROUTER, PartyKind.ADMIN):
         return
-    if caller.kind is PartyKind.INSTITUTION and caller.id == ONSS:
+    if caller.kind is PartyKind.INSTITUTION and caller.id in (ONSS, CBSS):
         return
     raise not_authorised()
 

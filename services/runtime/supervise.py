@@ -9,7 +9,8 @@ Waits until every health check is SERVING, prints the endpoints and commands to 
 watches: a service that exits is reported and restarted (at most 3 times in a row). Ctrl-C (or
 SIGTERM) stops every service with SIGTERM and waits for them to drain.
 
-Ports are fixed so that CLIs find the services: 50050 (echo) to 50058 (drs), and the
+Ports are fixed so that CLIs find the services: 50050 (echo) to 50058 (drs), 50059 (the
+mutation service), and the
 institution inboxes on 50060 (ONEM) to 50064 (Ethias, a work-accident insurer).
 `CARREFOUR_PORT_BASE` moves them all (e.g. 51050 for 51050..51055), to run a second mesh beside
 another one; the try commands printed then name the moved ports. In the specs' prepare steps,
@@ -268,6 +269,30 @@ MESH: dict[str, ServiceSpec] = {
                 f"{_DRS_CLI} --as employer-000935467 submit incapacity 03020100274"
                 " --risk-date $(date -d '2 days ago' +%F)"
                 " --last-day-worked $(date -d '3 days ago' +%F) --task <the task's name>",
+            ),
+        ),
+        # The mutation service (the CBSS): the register's, DIMONA's and the DmfA's changes pushed
+        # to the inboxes of the institutions holding the person (started after the inboxes).
+        ServiceSpec(
+            "mutation",
+            50059,
+            prepare=(("migrate",), ("seed",)),
+            env=(
+                ("ROUTER_ADDR", "localhost:{router}"),
+                ("ROUTER_NAME", "cbss"),
+                ("REGISTRY_ADDR", "localhost:{registry}"),
+                ("DIMONA_ADDR", "localhost:{dimona}"),
+                ("DMFA_ADDR", "localhost:{dmfa}"),
+            ),
+            try_commands=(
+                f"{_PY} -m registry.cli --target localhost:{{registry}} --as institution-nr"
+                " change-address 85071412330 --street 'Rue Neuve' --number 1 --postcode 1000"
+                " --municipality Bruxelles",
+                f"{_PY} -m inbox.cli list --target localhost:{{inbox-onem}} --as institution-onem"
+                " --kind mutation.person.address-changed",
+                f"{_PY} -m inbox.cli list --target localhost:{{inbox-mut-100}}"
+                " --as institution-mut-100 --kind mutation.person.address-changed",
+                f"{_PY} -m mutation.cli --target localhost:{{mutation}} lags",
             ),
         ),
     )

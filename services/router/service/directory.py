@@ -17,8 +17,17 @@ from runtime.identity import Caller, PartyKind
 MAX_BATCH = 1000
 
 
+#: The institution whose mutation service fans changes out (the only caller of the fan-out's
+#: two RPCs: who holds a person over a period, and moving a replaced number's entries).
+MUTATION_SERVICE = "cbss"
+
+
 class DirectoryStore(Protocol):
     def register(self, entries: Sequence[DirectoryEntry]) -> tuple[int, int]: ...
+    def overlapping(
+        self, subjects: Sequence[tuple[str, dt.date, dt.date]]
+    ) -> list[tuple[int, DirectoryEntry]]: ...
+    def move_subject(self, old: str, new: str) -> int: ...
     def unregister(self, entries: Sequence[DirectoryEntry]) -> int: ...
     def list(
         self, institution: str, insz: str | None, after: tuple | None, limit: int
@@ -131,6 +140,57 @@ class DirectoryService:
         rows = rows[:limit]
         token = _encode(rows[-1][1], institution.id, insz) if more and rows else ""
         return [entry for entry, _ in rows], token
+
+    # -- the mutation service's fan-out --------------------------------------------------------
+    def holders_over(
+        self, caller: Caller, subjects: Sequence[tuple[str, dt.date | None, dt.date | None]]
+    ) -> list[tuple[int, DirectoryEntry]]:
+        """Every entry overlapping each subject's period (subject index, entry)."""
+        _require_mutation_service(caller)
+        if not 1 <= len(subjects) <= MAX_BATCH:
+            raise InvalidArgument.for_fields(
+                [FieldViolation("subjects", f"1 to {MAX_BATCH} subjects")], "INVALID_BATCH"
+            )
+        problems: list[FieldViolation] = []
+        checked: list[tuple[str, dt.date, dt.date]] = []
+        for i, (insz, start, end) in enumerate(subjects):
+            try:
+                identifiers.parse_insz(insz)
+            except identifiers.IdentifierError as exc:
+                problems.append(FieldViolation(f"subjects[{i}].insz", exc.description, exc.reason))
+            if start is None or end is None or end < start:
+                problems.append(
+                    FieldViolation(
+                        f"subjects[{i}].period",
+                        "start and end required, end not before start",
+                        "INVALID_PERIOD",
+                    )
+                )
+            else:
+                checked.append((insz, start, end))
+        if problems:
+            raise InvalidArgument.for_fields(problems, "INVALID_SUBJECT")
+        return self._store.overlapping(checked)
+
+    def move_subject(self, caller: Caller, old: str, new: str) -> int:
+        """Move every entry of a replaced number to the new one (idempotent)."""
+        _require_mutation_service(caller)
+        problems: list[FieldViolation] = []
+        for name, value in (("old_insz", old), ("new_insz", new)):
+            try:
+                identifiers.parse_insz(value)
+            except identifiers.IdentifierError as exc:
+                problems.append(FieldViolation(name, exc.description, exc.reason))
+        if not problems and old == new:
+            problems.append(FieldViolation("new_insz", "same number as old_insz", "SAME_INSZ"))
+        if problems:
+            raise InvalidArgument.for_fields(problems)
+        return self._store.move_subject(old, new)
+
+
+def _require_mutation_service(caller: Caller) -> None:
+    if caller.kind is not PartyKind.INSTITUTION or caller.id != MUTATION_SERVICE:
+        raise PermissionDenied("NOT_AUTHORISED", "only the CBSS's mutation service may ask this")
 
 
 def _owned(entry: DirectoryEntry, institution: str) -> DirectoryEntry:

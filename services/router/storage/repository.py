@@ -201,6 +201,50 @@ class SqlDirectory:
                     found.setdefault(insz, set()).add((institution, Capacity(sector, code)))
         return found
 
+    def overlapping(
+        self, subjects: Sequence[tuple[str, dt.date, dt.date]]
+    ) -> list[tuple[int, DirectoryEntry]]:
+        """Every entry overlapping each (INSZ, start, end): (subject index, entry)."""
+        t = DirectoryEntryRow.__table__
+        by_insz: dict[str, list[tuple[int, dt.date, dt.date]]] = {}
+        for i, (insz, start, end) in enumerate(subjects):
+            by_insz.setdefault(insz, []).append((i, start, end))
+        found: list[tuple[int, DirectoryEntry]] = []
+        inszs = sorted(by_insz)
+        with self._db.read() as conn:
+            for at in range(0, len(inszs), 500):
+                rows = conn.execute(
+                    sa.select(
+                        t.c.insz, t.c.institution, t.c.sector, t.c.code, t.c.start_date,
+                        t.c.end_date,
+                    ).where(t.c.insz.in_(inszs[at : at + 500]))
+                )  # fmt: skip
+                for insz, institution, sector, code, start, end in rows:
+                    for index, q_start, q_end in by_insz[insz]:
+                        if start <= q_end and (end is None or end >= q_start):
+                            entry = DirectoryEntry(
+                                insz, institution, Capacity(sector, code), start, end
+                            )
+                            found.append((index, entry))
+        found.sort(key=lambda f: (f[0], f[1].institution, f[1].capacity, f[1].start))
+        return found
+
+    def move_subject(self, old: str, new: str) -> int:
+        """Re-number a replaced person's entries (one transaction); an entry the new number
+        already has identically is dropped instead of duplicated."""
+        t = DirectoryEntryRow.__table__
+        key = (t.c.institution, t.c.sector, t.c.code, t.c.start_date, t.c.end_date)
+        with self._db.unit_of_work() as session:
+            existing = {tuple(r) for r in session.execute(sa.select(*key).where(t.c.insz == new))}
+            moved = 0
+            for row in session.execute(sa.select(t.c.id, *key).where(t.c.insz == old)).all():
+                if tuple(row[1:]) in existing:
+                    session.execute(sa.delete(t).where(t.c.id == row[0]))
+                else:
+                    session.execute(sa.update(t).where(t.c.id == row[0]).values(insz=new))
+                moved += 1
+            return moved
+
     def register(self, entries: Iterable[DirectoryEntry]) -> tuple[int, int]:
         """Add entries in one transaction (all or nothing); returns (added, unchanged)."""
         with self._db.unit_of_work() as session:

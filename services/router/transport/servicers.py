@@ -156,3 +156,28 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         return directory_pb2.ListEntriesResponse(
             entries=[mapping.entry_out(e) for e in entries], next_page_token=token
         )
+
+    def ListSubjectHolders(self, request, context):  # noqa: N802, ANN001, ANN201
+        subjects = [
+            (
+                q.insz,
+                mapping.to_date(
+                    q.period.start_date, f"subjects[{i}].period.start_date", required=False
+                ),
+                mapping.to_date(
+                    q.period.end_date, f"subjects[{i}].period.end_date", required=False
+                ),
+            )
+            for i, q in enumerate(request.subjects)
+        ]
+        found = self._directory.holders_over(current_caller(), subjects)
+        return directory_pb2.ListSubjectHoldersResponse(
+            holders=[
+                directory_pb2.SubjectHolder(subject_index=i, entry=mapping.entry_out(e))
+                for i, e in found
+            ]
+        )
+
+    def MoveSubjectEntries(self, request, context):  # noqa: N802, ANN001, ANN201
+        moved = self._directory.move_subject(current_caller(), request.old_insz, request.new_insz)
+        return directory_pb2.MoveSubjectEntriesResponse(moved=moved)

@@ -1,0 +1,227 @@
+"""`python -m mutation.cli`: subscribing to the changes, and watching the fan-out.
+
+    python -m mutation.cli --as institution-onem subscription
+    python -m mutation.cli --as institution-onem subscribe person.address-changed \\
+        person.death-recorded
+    python -m mutation.cli grant onem person.address-changed --capacity 18/1 \\
+        --deliberation ISC/09/071
+    python -m mutation.cli grants [--institution onem]
+    python -m mutation.cli lags
+    python -m mutation.cli positions
+
+`subscription` and `subscribe` run as the institution (`--as institution-<id>`); the others as an
+operator (`--as admin-ops`, the default). Global options: `--target` (default `$MUTATION_ADDR`
+or localhost:50059), `--as`, `--pki` (default var/pki), `--json`. Errors are printed on stderr as
+`CODE REASON: message`, with exit status 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.type import date_pb2
+from rich.table import Table
+
+from cbss.mutation.v1 import mutation_pb2, mutation_pb2_grpc
+from runtime.cli import fail, invoke, out, party_files
+from runtime.client import secure_channel, server_name
+from runtime.identity import TRUST_DOMAIN
+
+
+@dataclass(frozen=True)
+class Client:
+    target: str
+    party: str
+    pki: Path
+    as_json: bool
+
+    def call(self, stub_class: Any, method: str, request: Message) -> Any:
+        files = party_files(self.pki, self.party)
+        name = server_name(f"spiffe://{TRUST_DOMAIN}/institution/cbss")
+        with secure_channel(self.target, files, **name) as channel:
+            return invoke(getattr(stub_class(channel), method), request)
+
+    def show(self, message: Message) -> bool:
+        """Print as JSON when asked; True when printed."""
+        if self.as_json:
+            click.echo(json.dumps(json_format.MessageToDict(message), indent=2))
+        return self.as_json
+
+
+def _when(ts: Any) -> str:
+    if not ts.seconds and not ts.nanos:
+        return ""
+    return ts.ToDatetime(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _day(value: str | None, option: str) -> date_pb2.Date | None:
+    if not value:
+        return None
+    try:
+        d = dt.date.fromisoformat(value)
+    except ValueError:
+        fail("INVALID_ARGUMENT", "INVALID_DATE", f"{option}: expected YYYY-MM-DD")
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+@click.group()
+@click.option("--target", default=lambda: os.environ.get("MUTATION_ADDR", "localhost:50059"))
+@click.option("--as", "party", default="admin-ops", show_default=True)
+@click.option("--pki", default="var/pki", show_default=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def cli(ctx: click.Context, target: str, party: str, pki: Path, as_json: bool) -> None:
+    """The mutation service: subscriptions, grants, lags, positions."""
+    ctx.obj = Client(target, party, pki, as_json)
+
+
+def _print_subscription(client: Client, s: mutation_pb2.Subscription) -> None:
+    if client.show(s):
+        return
+    out.print(f"{s.institution} receives: {', '.join(s.event_types) or '(nothing)'}")
+    out.print(f"granted today: {', '.join(s.granted_event_types) or '(nothing)'}")
+
+
+@cli.command()
+@click.pass_obj
+def subscription(client: Client) -> None:
+    """The calling institution's chosen and granted event types."""
+    reply = client.call(
+        mutation_pb2_grpc.SubscriptionServiceStub,
+        "GetSubscription",
+        mutation_pb2.GetSubscriptionRequest(),
+    )
+    _print_subscription(client, reply.subscription)
+
+
+@cli.command()
+@click.argument("event_types", nargs=-1)
+@click.pass_obj
+def subscribe(client: Client, event_types: tuple[str, ...]) -> None:
+    """Choose the event types to receive (none: stop receiving)."""
+    reply = client.call(
+        mutation_pb2_grpc.SubscriptionServiceStub,
+        "UpdateSubscription",
+        mutation_pb2.UpdateSubscriptionRequest(event_types=list(event_types)),
+    )
+    _print_subscription(client, reply.subscription)
+
+
+@cli.command()
+@click.argument("institution")
+@click.argument("event_type")
+@click.option("--capacity", "capacities", multiple=True, required=True, help="e.g. 11/1")
+@click.option("--deliberation", required=True)
+@click.option("--from", "valid_from", default=None, help="YYYY-MM-DD (default today)")
+@click.option("--to", "valid_to", default=None, help="YYYY-MM-DD (default open-ended)")
+@click.pass_obj
+def grant(
+    client: Client,
+    institution: str,
+    event_type: str,
+    capacities: tuple[str, ...],
+    deliberation: str,
+    valid_from: str | None,
+    valid_to: str | None,
+) -> None:
+    """Grant an institution an event type (an ISC deliberation)."""
+    start = _day(valid_from or dt.date.today().isoformat(), "--from")
+    request = mutation_pb2.GrantEventTypeRequest(
+        grant=mutation_pb2.EventTypeGrant(
+            institution=institution,
+            event_type=event_type,
+            capacities=list(capacities),
+            deliberation=deliberation,
+            valid_from=start,
+            valid_to=_day(valid_to, "--to"),
+        )
+    )
+    reply = client.call(mutation_pb2_grpc.MutationAdminServiceStub, "GrantEventType", request)
+    if not client.show(reply.grant):
+        out.print(f"granted: {reply.grant.name}")
+
+
+@cli.command()
+@click.option("--institution", default="")
+@click.pass_obj
+def grants(client: Client, institution: str) -> None:
+    """The event-type grants."""
+    reply = client.call(
+        mutation_pb2_grpc.MutationAdminServiceStub,
+        "ListEventTypeGrants",
+        mutation_pb2.ListEventTypeGrantsRequest(institution=institution),
+    )
+    if client.show(reply):
+        return
+    table = Table(title=f"{len(reply.grants)} grant(s)")
+    for column in ("institution", "event type", "capacities", "deliberation", "from", "to"):
+        table.add_column(column)
+    for g in reply.grants:
+        table.add_row(
+            g.institution,
+            g.event_type,
+            ",".join(g.capacities),
+            g.deliberation,
+            f"{g.valid_from.year:04d}-{g.valid_from.month:02d}-{g.valid_from.day:02d}",
+            f"{g.valid_to.year:04d}-{g.valid_to.month:02d}-{g.valid_to.day:02d}"
+            if g.valid_to.year
+            else "",
+        )
+    out.print(table)
+
+
+@cli.command()
+@click.pass_obj
+def lags(client: Client) -> None:
+    """Each institution's notifications not yet acknowledged."""
+    reply = client.call(
+        mutation_pb2_grpc.MutationAdminServiceStub,
+        "ListInstitutionLags",
+        mutation_pb2.ListInstitutionLagsRequest(),
+    )
+    if client.show(reply):
+        return
+    table = Table(title="lag per institution")
+    for column in ("institution", "pending", "delivered", "acknowledged", "dead", "oldest unacked"):
+        table.add_column(column)
+    for lag in reply.lags:
+        table.add_row(
+            lag.institution,
+            str(lag.pending),
+            str(lag.delivered),
+            str(lag.acknowledged),
+            str(lag.dead_lettered),
+            _when(lag.oldest_unacknowledged_time),
+        )
+    out.print(table)
+
+
+@cli.command()
+@click.pass_obj
+def positions(client: Client) -> None:
+    """Where the fan-out stands in each source's event log."""
+    reply = client.call(
+        mutation_pb2_grpc.MutationAdminServiceStub,
+        "ListSourcePositions",
+        mutation_pb2.ListSourcePositionsRequest(),
+    )
+    if client.show(reply):
+        return
+    table = Table(title="source positions")
+    for column in ("source", "taken up to", "source's last", "moved at"):
+        table.add_column(column)
+    for p in reply.positions:
+        table.add_row(p.source, str(p.sequence), str(p.source_last_sequence), _when(p.update_time))
+    out.print(table)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,1 @@
+"""Demonstration grants and subscriptions (`python -m mutation seed`)."""

@@ -1,0 +1,1 @@
+"""The mutation service's rules: event types, grants, subscriptions, the fan-out."""
