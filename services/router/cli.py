@@ -8,6 +8,7 @@
         --legal-context family-allowances.housing-supplement --capacity 7/101 --from 2026-01-01
     python -m router.cli --as institution-famiwal directory register 85071412330 \\
         --capacity 7/101 --from 2026-01-01
+    python -m router.cli person-index rebuild
 
 Administrative commands run as an administrator (`--as admin-ops`, the default); directory
 commands as the institution whose entries they are. Global options: `--target` (default
@@ -329,6 +330,19 @@ def authorisations(client: Client, requester: str) -> None:
         router_admin_pb2.ListAuthorisationsRequest(requester=requester, page_size=500),
     )
     client.show(reply, [_auth_row(a) for a in reply.authorisations], AUTH_COLUMNS)
+
+
+@cli.group("person-index")
+def person_index() -> None:
+    """The router's person-status index (what its person checks read)."""
+
+
+@person_index.command("rebuild")
+@pass_client
+def person_index_rebuild(client: Client) -> None:
+    """Rebuild the index from a fresh snapshot of the National Register."""
+    reply = client.admin("RebuildPersonIndex", router_admin_pb2.RebuildPersonIndexRequest())
+    client.show(reply, [(str(reply.numbers), str(reply.sequence))], ("numbers", "sequence"))
 
 
 @cli.group()

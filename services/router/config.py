@@ -25,8 +25,12 @@ class Settings:
     checkpoint_rows: int
     #: ...or every this many seconds when rows were written since the last one.
     checkpoint_seconds: float
-    #: How stale the router's person statuses may be (seconds); 0 asks the register every time.
-    person_cache_seconds: float
+    #: The person-status index (router.transport.person_index): `strict` (a check sees every
+    #: change recorded before it began), `bounded` (within `person_index_staleness` seconds) or
+    #: `off` (the register is asked on every message).
+    person_index: str
+    #: Bounded mode only: how stale the index may be (seconds).
+    person_index_staleness: float
     #: How long the message log keeps rows before `archive-log` moves them out (days; the
     #: CBSS keeps its log at least ten years).
     log_retention_days: int
@@ -47,7 +51,10 @@ class Settings:
             checkpoint_seconds=env.float(
                 "LOG_CHECKPOINT_SECONDS", 10.0, minimum=0.1, maximum=3600.0
             ),
-            person_cache_seconds=env.float("PERSON_CACHE_SECONDS", 1.0, minimum=0.0, maximum=60.0),
+            person_index=env.choice("PERSON_INDEX", "strict", ("strict", "bounded", "off")),
+            person_index_staleness=env.float(
+                "PERSON_INDEX_STALENESS_SECONDS", 1.0, minimum=0.05, maximum=60.0
+            ),
             log_retention_days=env.int("LOG_RETENTION_DAYS", 3650, minimum=1, maximum=36500),
             upstream_addr=env.str("UPSTREAM_ROUTER_ADDR", ""),
             upstream_name=env.str("UPSTREAM_ROUTER_NAME", "cbss"),

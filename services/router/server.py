@@ -33,7 +33,7 @@ from router.transport.catalogs import CatalogCache
 from router.transport.forwarder import ChannelPool, Forwarder
 from router.transport.log_servicer import MessageLogServicer
 from router.transport.meta_servicer import MetaServicer
-from router.transport.person_cache import CachingPersonRegistry
+from router.transport.person_index import PersonIndex
 from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
 from router.transport.servicers import AdminServicer, DirectoryServicer
@@ -97,16 +97,19 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     )
     persons: PersonRegistry = GrpcPersonRegistry(registry_channel, router_uri)
     stops = []
-    if settings.person_cache_seconds > 0:
-        cache = CachingPersonRegistry(
+    index = None
+    if settings.person_index != "off":
+        bound = settings.person_index_staleness
+        index = PersonIndex(
             persons,
             registry_channel,
-            max_staleness=settings.person_cache_seconds,
-            poll_seconds=min(0.2, settings.person_cache_seconds / 4),
+            mode=settings.person_index,
+            max_staleness=bound,
+            poll_seconds=1.0 if settings.person_index == "strict" else min(0.2, bound / 4),
         )
-        cache.start()
-        stops.append(cache.stop)
-        persons = cache
+        index.start()
+        stops.append(index.stop)
+        persons = index
     checker = RouteChecker(config, catalogs, SqlDirectory(db), persons, clock)
 
     def record(act: AdminAct) -> None:
@@ -160,7 +163,7 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         registrations=[
             Registration(
                 router_admin_pb2_grpc.add_RouterAdminServiceServicer_to_server,
-                AdminServicer(admin, catalogs.catalog),
+                AdminServicer(admin, catalogs.catalog, index),
                 router_admin_pb2.DESCRIPTOR.services_by_name["RouterAdminService"].full_name,
             ),
             Registration(

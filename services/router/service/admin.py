@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from router.service.descriptors import CatalogError
 from router.service.message_log import LogEntry
@@ -31,6 +31,8 @@ from runtime.errors import (
     PermissionDenied,
 )
 from runtime.identity import Caller, PartyKind
+
+T = TypeVar("T")
 
 ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", re.ASCII)
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.[A-Z][A-Za-z0-9]*$", re.ASCII)
@@ -116,6 +118,13 @@ class AdminService:
     def require_admin(caller: Caller) -> None:
         if caller.kind is not PartyKind.ADMIN:
             raise PermissionDenied("ADMIN_ONLY", "only an administrator may do this")
+
+    def rebuild_person_index(self, caller: Caller, rebuild: Callable[[], T]) -> T:
+        """An administrator has the person-status index rebuilt; the act is logged."""
+        self.require_admin(caller)
+        result = rebuild()
+        self._record(AdminAct(caller.uri, "RebuildPersonIndex", "person-index"))
+        return result
 
     def list_institutions(self, caller: Caller, after: str, limit: int) -> list[Institution]:
         self.require_admin(caller)

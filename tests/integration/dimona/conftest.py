@@ -92,7 +92,6 @@ def network(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                     "router",
                     router_db,
                     REGISTRY_ADDR=f"localhost:{registry.port}",
-                    PERSON_CACHE_SECONDS="0",
                 )
             )
             router = create_router(router_settings)

@@ -94,7 +94,6 @@ def mesh(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Me
                     "router",
                     router_db,
                     REGISTRY_ADDR=f"localhost:{registry.port}",
-                    PERSON_CACHE_SECONDS="0",
                 )
             )
             router = create_router(router_settings)

@@ -225,9 +225,7 @@ def mesh(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Me
                     )
                 ),
             )
-        router_env = service_env(
-            pki_dir, "router", urls["router"], REGISTRY_ADDR=registry, PERSON_CACHE_SECONDS="0"
-        )
+        router_env = service_env(pki_dir, "router", urls["router"], REGISTRY_ADDR=registry)
         primary = start("router", create_router(RouterSettings.from_env(router_env)))
         hub_env = service_env(
             pki_dir,
@@ -236,7 +234,6 @@ def mesh(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Me
             ROUTER_NAME="cin",
             REGISTRY_ADDR=registry,
             UPSTREAM_ROUTER_ADDR=primary,
-            PERSON_CACHE_SECONDS="0",
         )
         hub = start("hub", create_router(RouterSettings.from_env(hub_env)))
         dimona = start(

@@ -209,7 +209,6 @@ def network(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                         router_db,
                         REGISTRY_ADDR=f"localhost:{registry.port}",
                         LOG_CHECKPOINT_ROWS="5",
-                        PERSON_CACHE_SECONDS="1",
                     )
                 )
             )

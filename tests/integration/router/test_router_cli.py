@@ -83,3 +83,12 @@ def test_error_is_code_and_reason_on_stderr_when_refused(run, args, party, expec
     result = run(*args, party=party)
     assert result.exit_code == 1
     assert result.stderr.startswith(expected)
+
+
+def test_person_index_is_rebuilt_when_an_administrator_runs_the_command(run) -> None:
+    rebuilt = run("--json", "person-index", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert int(json.loads(rebuilt.stdout)["numbers"]) > 20  # the seeded register, every state
+    refused = run("person-index", "rebuild", party="institution-onem")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("PERMISSION_DENIED ADMIN_ONLY")

@@ -1,0 +1,341 @@
+"""The router's person-status index: exists / replaced / deceased per INSZ, kept in memory,
+loaded from the National Register and fed by its mutation events.
+
+Check (5) asks, for every subject of every routed message, whether the number exists, was
+replaced or belongs to a deceased person. Asking the register per message cost more than the
+rest of the route (`make bench`), so the router keeps every number's status:
+
+- **Load.** At start, in the background, the index pages through
+  `RegistryService.ListPersonStatuses` and takes the first page's `last_sequence` as its
+  position; until the load is complete every check asks the register (`GetPersonStatuses`), as
+  without an index. `rebuild()` (RouterAdminService.RebuildPersonIndex, `router.cli person-index
+  rebuild`) loads a new snapshot the same way and swaps it in; the old one serves meanwhile.
+- **Feed.** `ListMutationEvents` after the index's position, applied in place: a death marks the
+  number deceased; a replacement marks the old number replaced by the new one, re-points the
+  numbers that pointed to the old one, and makes the new one exist; a BIS registration makes the
+  number exist; an event of a kind the router does not know drops the numbers it names (they
+  are asked again). Pages of a snapshot may already reflect events after the position it
+  replays from; each event's application converges, so the state after the replay is the
+  register's whatever was recorded while the router paged.
+- **Misses.** A number not in the index (unknown to the register, or added without an event,
+  e.g. by `registry seed`) is asked to the register, and remembered when it exists — unless an
+  event was applied meanwhile (the answer might predate it).
+
+**Consistency rule (mode `strict`, the default): a check never sees the register as it was
+before the check began.** Like Raft's ReadIndex: a check is answered from the index only after a
+feed read that *started after the check began* has been applied (read up to the sequence the
+register reported at that read). A death or replacement committed before a routed call arrives
+is therefore seen by that call, with no delay. Concurrent checks share feed reads: while one
+read is in flight, the checks arriving meanwhile wait for it and then share the next one, so
+under load the register sees one small `ListMutationEvents` per batch of messages, not a
+`GetPersonStatuses` per message. When the feed read fails (register unreachable, a rebuild
+swapped the index under it), the checks waiting for it ask the register directly — and are
+refused `REGISTRY_UNAVAILABLE` when that fails too (fail closed).
+
+Mode `bounded` (an option, `PERSON_INDEX=bounded`): a background poller reads the feed every
+`poll_seconds`; checks are answered from the index without waiting while the last successful
+read started less than `max_staleness` seconds ago, else they ask the register. A change is
+then seen within that bound, not on the next call.
+
+Memory: one dict entry per number (shared status objects for the living and the deceased); the
+register's ≈ 12 million numbers would take a few GB in CPython — fine for the demonstration's
+10,000, a compact store (e.g. a sorted array of numbers and a status byte) for production.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import grpc
+
+from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
+from router.service.model import PersonStatus
+from router.service.ports import PersonRegistry
+
+logger = logging.getLogger(__name__)
+
+STRICT, BOUNDED = "strict", "bounded"
+FEED_PAGE = 1000
+TIMEOUT_SECONDS = 5.0
+_ALIVE = PersonStatus(exists=True)
+_DECEASED = PersonStatus(exists=True, deceased=True)
+_K = registry_pb2
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a (re)build loaded."""
+
+    numbers: int
+    sequence: int
+
+
+class FeedFailed(Exception):
+    """A feed read that did not complete (register unreachable, or a rebuild swapped the index)."""
+
+
+class PersonIndex:
+    """A PersonRegistry answered from the index under the module's consistency rule."""
+
+    def __init__(
+        self,
+        inner: PersonRegistry,
+        channel: grpc.Channel,
+        *,
+        mode: str = STRICT,
+        max_staleness: float = 1.0,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        if mode not in (STRICT, BOUNDED):
+            raise ValueError(f"unknown person index mode {mode!r}")
+        self._inner = inner
+        self._stub = registry_pb2_grpc.RegistryServiceStub(channel)
+        self._mode = mode
+        self._max_staleness = max_staleness
+        self._poll = poll_seconds
+        self._cond = threading.Condition(threading.Lock())
+        # -- guarded by _cond ----------------------------------------------------------------
+        self._entries: dict[str, PersonStatus] = {}
+        self._pointing: dict[str, set[str]] = {}  # current number -> numbers replaced by it
+        self._sequence = 0  # the last event applied
+        self._loaded = False
+        self._epoch = 0  # bumped when a (re)build swaps the entries in
+        self._generation = 0  # bumped by every event applied (a racing miss is not kept)
+        self._started = 0  # feed reads started (numbered 1, 2, ...)
+        self._completed = 0  # the highest feed read finished
+        self._succeeded = 0  # the highest feed read that succeeded
+        self._reading = False
+        self._fresh_from = -1e9  # bounded mode: when the last successful read started
+        self._feed_down = False  # logged once per outage
+        # ----------------------------------------------------------------------------------
+        self._rebuilding = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="person-index", daemon=True)
+        #: Counters for tests and operators: feed reads, registry fallbacks, numbers asked.
+        self.feed_reads = 0
+        self.fallbacks = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loader / poller and wait for it (nothing is logged after the router's last
+        line: a call cut by the closing channel is not an unreachable feed)."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    @property
+    def sequence(self) -> int:
+        return self._sequence
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # -- the port ---------------------------------------------------------------------------
+    def statuses(self, inszs: Iterable[str], ticket: str) -> dict[str, PersonStatus]:
+        wanted = list(dict.fromkeys(inszs))
+        looked_up = self._lookup(wanted)
+        if looked_up is None:
+            self.fallbacks += 1
+            return self._inner.statuses(wanted, ticket)
+        found, generation = looked_up
+        if len(found) < len(wanted):
+            missing = [i for i in wanted if i not in found]
+            answered = self._inner.statuses(missing, ticket)
+            found.update(answered)
+            with self._cond:
+                if generation == self._generation:  # no event applied meanwhile
+                    for insz, status in answered.items():
+                        if status.exists and insz not in self._entries:
+                            self._put(insz, _shared(status))
+        return found
+
+    def _lookup(self, wanted: list[str]) -> tuple[dict[str, PersonStatus], int] | None:
+        """What the index knows of `wanted` and its generation, or None when the index may not
+        answer a check that begins now (the module's rule)."""
+        if not self._loaded:
+            return None
+        with self._cond:
+            if self._mode == BOUNDED:
+                if time.monotonic() - self._fresh_from > self._max_staleness:
+                    return None
+            else:
+                needed = self._started + 1  # the first read to start after this check began
+                while self._completed < needed:
+                    if not self._reading:
+                        self._round_locked()  # lead it, and serve everyone waiting
+                    else:
+                        self._cond.wait()
+                if self._succeeded < needed:
+                    return None
+            entries = self._entries
+            found = {}
+            for insz in wanted:
+                status = entries.get(insz)
+                if status is not None:
+                    found[insz] = status
+            return found, self._generation
+
+    # -- feed reads ---------------------------------------------------------------------------
+    def _round_locked(self) -> None:
+        """Run one feed read (the caller holds _cond; released while the register answers)."""
+        self._started += 1
+        number, epoch, after = self._started, self._epoch, self._sequence
+        self._reading = True
+        began = time.monotonic()
+        ok = False
+        self._cond.release()
+        try:
+            self._read_feed(epoch, after)
+            ok = True
+        except FeedFailed:
+            pass
+        except grpc.RpcError as exc:
+            if not self._stop.is_set() and not self._feed_down:
+                self._feed_down = True
+                code = exc.code()  # type: ignore[attr-defined]
+                logger.warning("mutation feed unreachable (%s): checks ask the register", code)
+        finally:
+            self._cond.acquire()
+            self._reading = False
+            self._completed = number
+            if ok:
+                self._succeeded = number
+                self._fresh_from = began
+                if self._feed_down:
+                    self._feed_down = False
+                    logger.info("mutation feed read again: checks answered from the index")
+            self._cond.notify_all()
+
+    def _read_feed(self, epoch: int, after: int) -> None:
+        """Read and apply events after `after` up to the sequence the register reports now."""
+        self.feed_reads += 1
+        target: int | None = None
+        while True:
+            reply = self._stub.ListMutationEvents(
+                registry_pb2.ListMutationEventsRequest(after_sequence=after, page_size=FEED_PAGE),
+                timeout=TIMEOUT_SECONDS,
+            )
+            if target is None:
+                target = reply.last_sequence
+            with self._cond:
+                if self._epoch != epoch or self._sequence != after:
+                    raise FeedFailed()  # a rebuild swapped the index in meanwhile
+                for event in reply.events:
+                    self._apply(event)
+                    self._sequence = after = event.sequence
+            if not reply.events or after >= target:
+                return
+
+    def _apply(self, event: registry_pb2.MutationEvent) -> None:
+        """One event, in place (the caller holds _cond)."""
+        self._generation += 1
+        kind, insz = event.kind, event.insz
+        if kind == _K.MUTATION_KIND_DEATH_RECORDED:
+            status = self._entries.get(insz)
+            if status is None or not status.replaced_by:
+                self._put(insz, _DECEASED)
+            else:
+                self._put(insz, PersonStatus(True, True, status.replaced_by))
+        elif kind == _K.MUTATION_KIND_INSZ_REPLACED:
+            new = event.after.insz.insz
+            before = self._entries.get(insz)
+            if new not in self._entries:
+                dead = before is not None and before.deceased and not before.replaced_by
+                self._put(new, _DECEASED if dead else _ALIVE)
+            deceased = before is not None and before.deceased
+            for number in [insz, *self._pointing.get(insz, ())]:
+                self._put(number, PersonStatus(True, deceased, new))
+        elif kind == _K.MUTATION_KIND_BIS_REGISTERED:
+            if insz not in self._entries:
+                self._put(insz, _ALIVE)
+        elif kind in (_K.MUTATION_KIND_ADDRESS_CHANGED, _K.MUTATION_KIND_NAME_CHANGED):
+            pass  # nothing a check looks at
+        else:  # a kind this router does not know: forget what it names, ask the register
+            for number in (insz, event.after.insz.insz, event.before.insz.insz):
+                if number:
+                    self._forget(number)
+
+    def _put(self, insz: str, status: PersonStatus) -> None:
+        previous = self._entries.get(insz)
+        if previous is not None and previous.replaced_by:
+            self._pointing.get(previous.replaced_by, set()).discard(insz)
+        self._entries[insz] = status
+        if status.replaced_by:
+            self._pointing.setdefault(status.replaced_by, set()).add(insz)
+
+    def _forget(self, insz: str) -> None:
+        previous = self._entries.pop(insz, None)
+        if previous is not None and previous.replaced_by:
+            self._pointing.get(previous.replaced_by, set()).discard(insz)
+
+    # -- snapshots ----------------------------------------------------------------------------
+    def rebuild(self) -> Loaded:
+        """Load a new snapshot from the register and swap it in (one rebuild at a time)."""
+        with self._rebuilding:
+            entries: dict[str, PersonStatus] = {}
+            pointing: dict[str, set[str]] = {}
+            position: int | None = None
+            token = ""
+            while True:
+                page = self._stub.ListPersonStatuses(
+                    registry_pb2.ListPersonStatusesRequest(page_size=1000, page_token=token),
+                    timeout=TIMEOUT_SECONDS,
+                )
+                if position is None:
+                    position = page.last_sequence
+                for s in page.statuses:
+                    if s.replaced_by:
+                        entries[s.insz] = PersonStatus(True, s.deceased, s.replaced_by)
+                        pointing.setdefault(s.replaced_by, set()).add(s.insz)
+                    else:
+                        entries[s.insz] = _DECEASED if s.deceased else _ALIVE
+                token = page.next_page_token
+                if not token:
+                    break
+                if self._stop.is_set():
+                    raise FeedFailed()  # stopping: never swap a partial snapshot in
+            with self._cond:
+                self._entries, self._pointing = entries, pointing
+                self._sequence = position or 0
+                self._epoch += 1
+                self._generation += 1
+                self._loaded = True
+            logger.info("person index loaded: %d numbers at sequence %d", len(entries), position)
+            return Loaded(len(entries), position or 0)
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and not self._loaded:
+            try:
+                self.rebuild()
+            except FeedFailed:
+                return
+            except grpc.RpcError as exc:
+                if self._stop.is_set():
+                    return
+                logger.warning("person index not loaded (%s): checks ask the register", exc.code())  # type: ignore[attr-defined]
+                self._stop.wait(1.0)
+        while not self._stop.wait(self._poll):
+            # Keeps the index near the register when no call comes (strict: so that the first
+            # call after a quiet hour does not replay the hour), and fresh (bounded).
+            with self._cond:
+                if not self._reading:
+                    self._round_locked()
+
+
+def _shared(status: PersonStatus) -> PersonStatus:
+    if status.replaced_by:
+        return status
+    return _DECEASED if status.deceased else _ALIVE
