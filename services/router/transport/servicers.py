@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import grpc
 from google.protobuf import descriptor_pb2
 from google.protobuf.message import DecodeError
 
@@ -15,8 +16,10 @@ from cbss.router.v1 import (
 )
 from router.service.admin import AdminService
 from router.service.directory import DirectoryService
+from router.service.refusals import refusal
 from router.transport import mapping
-from runtime.errors import FieldViolation, InvalidArgument
+from router.transport.person_index import Loaded, PersonIndex
+from runtime.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from runtime.identity import current_caller
 
 
@@ -39,9 +42,31 @@ def _token(last: str) -> str:
 class AdminServicer(router_admin_pb2_grpc.RouterAdminServiceServicer):
     """RouterAdminService over the AdminService rules."""
 
-    def __init__(self, admin: AdminService, catalog_for: object) -> None:
+    def __init__(
+        self,
+        admin: AdminService,
+        catalog_for: object,
+        person_index: PersonIndex | None = None,
+    ) -> None:
         self._admin = admin
         self._catalog_for = catalog_for
+        self._person_index = person_index
+
+    def RebuildPersonIndex(self, request, context):  # noqa: N802, ANN001, ANN201
+        index = self._person_index
+
+        def rebuild() -> Loaded:
+            if index is None:
+                raise FailedPrecondition("PERSON_INDEX_OFF", "this router runs without an index")
+            try:
+                return index.rebuild()
+            except grpc.RpcError as exc:
+                raise refusal("REGISTRY_UNAVAILABLE", {"code": exc.code().name}) from None  # type: ignore[attr-defined]
+
+        loaded = self._admin.rebuild_person_index(current_caller(), rebuild)
+        return router_admin_pb2.RebuildPersonIndexResponse(
+            numbers=loaded.numbers, sequence=loaded.sequence
+        )
 
     def RegisterInstitution(self, request, context):  # noqa: N802, ANN001, ANN201
         stored = self._admin.register_institution(
