@@ -37,6 +37,13 @@ class Settings:
     ack_poll_seconds: float
     #: After this long undeliverable, a notification is dead-lettered (seconds).
     outbox_horizon_seconds: float
+    #: The longest pause between two delivery attempts (seconds).
+    retry_max_seconds: float
+    #: The deadline of one delivery (seconds).
+    delivery_timeout_seconds: float
+    #: How long a claimed notification stays with a dispatcher that may have died (seconds):
+    #: after that another one re-sends it. Must exceed the delivery deadline.
+    lease_seconds: float
     faults: FaultPlan | None = None
 
     @classmethod
@@ -64,7 +71,16 @@ class Settings:
             outbox_horizon_seconds=env.float(
                 "OUTBOX_HORIZON_SECONDS", 7 * 24 * 3600.0, minimum=1.0, maximum=30 * 86_400.0
             ),
+            retry_max_seconds=env.float(
+                "OUTBOX_RETRY_MAX_SECONDS", 60.0, minimum=0.1, maximum=3600.0
+            ),
+            delivery_timeout_seconds=env.float(
+                "DELIVERY_TIMEOUT_SECONDS", 10.0, minimum=0.5, maximum=300.0
+            ),
+            lease_seconds=env.float("OUTBOX_LEASE_SECONDS", 30.0, minimum=1.0, maximum=3600.0),
             faults=plan,
         )
+        if settings.lease_seconds <= settings.delivery_timeout_seconds:
+            env.problems.append("OUTBOX_LEASE_SECONDS must exceed DELIVERY_TIMEOUT_SECONDS")
         env.finish()
         return settings

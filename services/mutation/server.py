@@ -67,8 +67,12 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     dispatcher = Dispatcher(
         db,
         outbox,
-        RouterTransport(router),
-        policy=RetryPolicy(horizon_seconds=settings.outbox_horizon_seconds),
+        RouterTransport(router, timeout=settings.delivery_timeout_seconds),
+        policy=RetryPolicy(
+            horizon_seconds=settings.outbox_horizon_seconds,
+            max_delay_seconds=settings.retry_max_seconds,
+        ),
+        lease_seconds=settings.lease_seconds,
         poll_seconds=settings.poll_seconds,
         ack_poll_seconds=settings.ack_poll_seconds,
         batch=settings.delivery_batch,

@@ -44,6 +44,9 @@ def mutation_env(mesh: Mesh, url: str, port: int = 0, **extra: str) -> dict[str,
         DMFA_ADDR="",
         MUTATION_POLL_SECONDS="0.05",
         ACK_POLL_SECONDS="0",
+        OUTBOX_RETRY_MAX_SECONDS="1",
+        DELIVERY_TIMEOUT_SECONDS="3",
+        OUTBOX_LEASE_SECONDS="4",
         **extra,
     )
 
