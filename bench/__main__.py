@@ -1,6 +1,7 @@
 """`python -m bench` (make bench): each service's figures beside the bare echo, same run.
 
-`--only mesh` (echo, registry, router, DIMONA: one network, interleaved rounds), `--only inbox`
+`--only mesh` (echo, registry, router, DIMONA: one network, interleaved rounds), `--only router`
+(the same without DIMONA), `--only inbox`
 (attestation delivery, bench.inbox), `--only dmfa` (one 10,000-worker DmfA declaration,
 bench.dmfa) and `--only drs` (the DRS's pre-fills, three routed consultations each, bench.drs)
 each start their own processes; `all` (the default) runs the four in turn.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +33,7 @@ def _median(results: list[Result]) -> Result:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    with_dimona = args.only != "router"
     with tempfile.TemporaryDirectory(prefix="carrefour-bench-") as tmp:
         var_dir = Path(tmp)
         pki_dir = var_dir / "pki"
@@ -38,7 +41,11 @@ async def _run(args: argparse.Namespace) -> int:
         with (
             ServiceProcess("echo", var_dir, pki_dir) as echo,
             network(var_dir, pki_dir) as procs,
-            dimona.dimona_process(var_dir, procs["router"]) as dimona_server,
+            (
+                dimona.dimona_process(var_dir, procs["router"])
+                if with_dimona
+                else contextlib.nullcontext()
+            ) as dimona_server,
         ):
             procs = {**procs, "dimona": dimona_server}
 
@@ -56,7 +63,7 @@ async def _run(args: argparse.Namespace) -> int:
             plan = [
                 ("echo (bare)", echo_round),
                 *figures(procs, pki_dir, args),
-                *dimona.figures(procs, pki_dir, args),
+                *(dimona.figures(procs, pki_dir, args) if with_dimona else []),
             ]
             rounds: dict[str, list[Result]] = {name: [] for name, _ in plan}
             for _ in range(args.rounds):  # interleaved, so a slow moment hits every target
@@ -83,16 +90,17 @@ async def _run(args: argparse.Namespace) -> int:
         f"GetPerson >= 50% of the echo: {get_person.rate / baseline.rate:.0%}\n"
     )
     out.write("\n".join(targets(results)) + "\n")
-    out.write("\n".join(dimona.targets(results)) + "\n")
-    dimona_result = by[dimona.NAME]
-    out.write(
-        "  Dimona CPU ms per declaration, per process: "
-        + ", ".join(
-            f"{name} {seconds / max(dimona_result.calls, 1) * 1e3:.2f}"
-            for name, seconds in dimona_result.process_cpu.items()
+    if with_dimona:
+        out.write("\n".join(dimona.targets(results)) + "\n")
+        dimona_result = by[dimona.NAME]
+        out.write(
+            "  Dimona CPU ms per declaration, per process: "
+            + ", ".join(
+                f"{name} {seconds / max(dimona_result.calls, 1) * 1e3:.2f}"
+                for name, seconds in dimona_result.process_cpu.items()
+            )
+            + "\n"
         )
-        + "\n"
-    )
     failed = sum(r.errors for rs in rounds.values() for r in rs)
     if failed:
         out.write(f"\n{failed} calls failed\n")
@@ -106,9 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=("all", "mesh", "inbox", "dmfa", "drs"),
+        choices=("all", "mesh", "router", "inbox", "dmfa", "drs"),
         default="all",
-        help="which figures (mesh: echo, registry, router, DIMONA; inbox, dmfa and drs each"
+        help="which figures (mesh: echo, registry, router, DIMONA; router: the same without"
+        " DIMONA; inbox, dmfa and drs each"
         " start their own network)",
     )
     from bench import dmfa, drs, inbox
@@ -117,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     dmfa.add_arguments(parser)
     drs.add_arguments(parser)
     args = parser.parse_args(argv)
-    status = asyncio.run(_run(args)) if args.only in ("all", "mesh") else 0
+    status = asyncio.run(_run(args)) if args.only in ("all", "mesh", "router") else 0
     if args.only in ("all", "inbox"):
         sys.stdout.write("\nAttestation delivery (sender -> router [-> hub] -> inbox), SQLite:\n")
         sys.stdout.write("\n".join(inbox.run(args)) + "\n")

@@ -202,6 +202,11 @@ def targets(results: list[Result]) -> list[str]:
             routed.rate / hop.rate >= 0.55,
             f"{routed.rate / hop.rate:.0%}",
         ),
+        (
+            "checked route >= 80% of the bare hop (person-status index, issue #10)",
+            routed.rate / hop.rate >= 0.80,
+            f"{routed.rate / hop.rate:.0%}",
+        ),
         ("p50 <= 5 ms with 1 in flight", one.percentile(0.5) <= 5, f"{one.percentile(0.5):.1f} ms"),
         (
             "p99 <= 30 ms at open-loop 500 msg/s",
