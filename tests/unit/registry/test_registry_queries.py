@@ -21,7 +21,7 @@ from registry_fakes import (
 
 from registry.service.changes import AddressChange, RegistryChanges
 from registry.service.model import ALL_INFO_TYPES, AddressPeriod, InfoType, PartialDate
-from registry.service.queries import RegistryQueries, SearchRequest
+from registry.service.queries import EventPage, RegistryQueries, SearchRequest
 from runtime.errors import InvalidArgument, NotFound, PermissionDenied
 from runtime.identifiers import InszKind, Sex, make_insz
 
@@ -265,6 +265,22 @@ def test_events_are_listed_in_order_when_read_after_a_sequence(
     assert [e.sequence for e in page.events] == [3, 4] and page.last_sequence == 5
     assert queries.list_events(ADMIN, 5, 0).events == []
     assert len(queries.list_events(CBSS, 0, 0).events) == 5
+
+
+def test_caught_up_reader_costs_one_counter_read_when_nothing_is_new(
+    fake: FakeRegistry, changes: RegistryChanges, clock, jan
+) -> None:
+    units = []
+
+    def unit():  # noqa: ANN202 - the fake's units, counted
+        units.append(1)
+        return fake.unit()
+
+    queries = RegistryQueries(unit, clock, lambda: fake.state.counter)
+    changes.change_address(NR, AddressChange(jan.insz, "m1", ELSEWHERE, PartialDate(2020, 1, 1)))
+    assert queries.list_events(ROUTER, 1, 0) == EventPage([], 1) and units == []
+    assert [e.sequence for e in queries.list_events(ROUTER, 0, 0).events] == [1]
+    assert units == [1]
 
 
 @pytest.mark.parametrize(
