@@ -35,14 +35,7 @@ class Settings:
         institution = env.str("INBOX_INSTITUTION")
         if institution and not _ID.match(institution):
             env.problems.append(f"INBOX_INSTITUTION must be an institution id, got {institution!r}")
-        plan = None
-        spec = env.str("CARREFOUR_FAULTS", "-")
-        seed = env.int("CARREFOUR_FAULT_SEED", 0, minimum=0, maximum=2**63 - 1)
-        if spec != "-":
-            try:
-                plan = FaultPlan.parse(spec, seed)
-            except ValueError as exc:
-                env.problems.append(f"CARREFOUR_FAULTS: {exc}")
+        plan = env.faults()
         settings = cls(
             runtime=RuntimeSettings.read(
                 env,

@@ -49,14 +49,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = EnvReader(environ)
-        plan = None
-        spec = env.str("CARREFOUR_FAULTS", "-")
-        seed = env.int("CARREFOUR_FAULT_SEED", 0, minimum=0, maximum=2**63 - 1)
-        if spec != "-":
-            try:
-                plan = FaultPlan.parse(spec, seed)
-            except ValueError as exc:
-                env.problems.append(f"CARREFOUR_FAULTS: {exc}")
+        plan = env.faults()
         settings = cls(
             runtime=RuntimeSettings.read(env, service=SERVICE, cert_name="institution-cbss"),
             router_addr=env.str("ROUTER_ADDR", "localhost:50052"),

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Protocol
+from typing import Protocol, overload
 from zoneinfo import ZoneInfo
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+@overload
+def as_utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A datetime read back from a database, timezone-aware: SQLite keeps no offset, and the
+    project stores UTC only."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
 
 
 class Clock(Protocol):

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from runtime.faults import FaultPlan
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _TRACE_EXPORTERS = ("none", "otlp", "console")
 
@@ -78,6 +80,19 @@ class EnvReader:
         if not path.is_file():
             self.problems.append(f"{name}: no such file {path} (run `make pki`?)")
         return path
+
+    def faults(self) -> FaultPlan | None:
+        """The seeded fault points a test names (`CARREFOUR_FAULTS`, `CARREFOUR_FAULT_SEED`;
+        runtime.faults); None when unset."""
+        spec = self.str("CARREFOUR_FAULTS", "-")
+        seed = self.int("CARREFOUR_FAULT_SEED", 0, minimum=0, maximum=2**63 - 1)
+        if spec == "-":
+            return None
+        try:
+            return FaultPlan.parse(spec, seed)
+        except ValueError as exc:
+            self.problems.append(f"CARREFOUR_FAULTS: {exc}")
+            return None
 
     def finish(self) -> None:
         if self.problems:

@@ -64,7 +64,7 @@ import sqlalchemy as sa
 from opentelemetry import trace
 
 from runtime import faults, identifiers
-from runtime.clock import Clock, SystemClock
+from runtime.clock import Clock, SystemClock, as_utc
 from runtime.db import Database
 
 logger = logging.getLogger(__name__)
@@ -186,24 +186,18 @@ class OutboxEntry:
         return self.requeued_at or self.created_at
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)  # SQLite keeps no offset
-    return value
-
-
 def _entry(row: Any) -> OutboxEntry:
     m = row._mapping
     return OutboxEntry(
         **{
             **{k: m[k] for k in m.keys()},  # noqa: SIM118 - a RowMapping
             "status": DeliveryStatus(m["status"]),
-            "created_at": _utc(m["created_at"]),
-            "requeued_at": _utc(m["requeued_at"]),
-            "next_attempt_at": _utc(m["next_attempt_at"]),
-            "delivered_at": _utc(m["delivered_at"]),
-            "acknowledged_at": _utc(m["acknowledged_at"]),
-            "dead_lettered_at": _utc(m["dead_lettered_at"]),
+            "created_at": as_utc(m["created_at"]),
+            "requeued_at": as_utc(m["requeued_at"]),
+            "next_attempt_at": as_utc(m["next_attempt_at"]),
+            "delivered_at": as_utc(m["delivered_at"]),
+            "acknowledged_at": as_utc(m["acknowledged_at"]),
+            "dead_lettered_at": as_utc(m["dead_lettered_at"]),
         }
     )
 

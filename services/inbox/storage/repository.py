@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,15 +10,10 @@ from sqlalchemy.orm import Session
 
 from inbox.service.model import Attestation, ListQuery, State
 from inbox.storage.models import AttestationRow
+from runtime.clock import as_utc
 from runtime.db import Database
 
 _table = AttestationRow.__table__
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)  # SQLite keeps no offset
-    return value
 
 
 def _attestation(row: AttestationRow) -> Attestation:
@@ -29,12 +23,12 @@ def _attestation(row: AttestationRow) -> Attestation:
         subject_insz=row.subject_insz,
         reference_date=row.reference_date,
         sender=row.sender,
-        created_at=_utc(row.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(row.created_at),  # type: ignore[arg-type]
         payload=row.payload,
         payload_type=row.payload_type,
-        received_at=_utc(row.received_at),
+        received_at=as_utc(row.received_at),
         state=State(row.state),
-        acknowledged_at=_utc(row.acknowledged_at),
+        acknowledged_at=as_utc(row.acknowledged_at),
         router_ticket=row.router_ticket,
         seq=row.seq,
     )

@@ -19,18 +19,12 @@ from mutation.storage.models import (
     SourcePositionRow,
     SubscriptionRow,
 )
-from runtime.clock import Clock, SystemClock
+from runtime.clock import Clock, SystemClock, as_utc
 from runtime.db import Database
 from runtime.errors import ConflictError
 from runtime.outbox import DeliveryStatus, Outbox, OutgoingAttestation
 
 SENDER = "cbss"
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)  # SQLite keeps no offset
-    return value
 
 
 class StrictClock:
@@ -80,7 +74,7 @@ class SqlMutationUnit:
         row = self._session.get(SourcePositionRow, source)
         if row is None:
             return Position(source, 0, 0, None)
-        return Position(row.source, row.sequence, row.source_last, _utc(row.updated_at))
+        return Position(row.source, row.sequence, row.source_last, as_utc(row.updated_at))
 
     def advance(self, source: str, expected: int, to: int, source_last: int) -> None:
         """Compare-and-set: raises ConflictError when the position is no longer `expected`."""
@@ -107,7 +101,7 @@ class SqlMutationUnit:
         rows = self._session.scalars(
             sa.select(SourcePositionRow).order_by(SourcePositionRow.source)
         )
-        return [Position(r.source, r.sequence, r.source_last, _utc(r.updated_at)) for r in rows]
+        return [Position(r.source, r.sequence, r.source_last, as_utc(r.updated_at)) for r in rows]
 
     def grants(self, institution: str | None = None) -> list[Grant]:
         query = sa.select(EventTypeGrantRow)
@@ -168,7 +162,7 @@ class SqlMutationUnit:
         for destination, status, count, oldest in rows:
             lag = by.setdefault(destination, {"oldest": None})
             lag[status] = count
-            oldest = _utc(oldest)
+            oldest = as_utc(oldest)
             if status in unacknowledged and (lag["oldest"] is None or oldest < lag["oldest"]):
                 lag["oldest"] = oldest
         return [
