@@ -114,17 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=("all", "mesh", "router", "inbox", "dmfa", "drs"),
+        choices=("all", "mesh", "router", "inbox", "dmfa", "drs", "mutation"),
         default="all",
         help="which figures (mesh: echo, registry, router, DIMONA; router: the same without"
-        " DIMONA; inbox, dmfa and drs each"
+        " DIMONA; inbox, dmfa, drs and mutation each"
         " start their own network)",
     )
-    from bench import dmfa, drs, inbox
+    from bench import dmfa, drs, inbox, mutation
 
     inbox.add_arguments(parser)
     dmfa.add_arguments(parser)
     drs.add_arguments(parser)
+    mutation.add_arguments(parser)
     args = parser.parse_args(argv)
     status = asyncio.run(_run(args)) if args.only in ("all", "mesh", "router") else 0
     if args.only in ("all", "inbox"):
@@ -138,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in ("all", "drs"):
         sys.stdout.write(f"\n{drs.TITLE}:\n")
         lines, ok = drs.run(args)
+        sys.stdout.write("\n".join(lines) + "\n")
+        status = status or (0 if ok else 1)
+    if args.only in ("all", "mutation"):
+        sys.stdout.write(f"\n{mutation.TITLE}:\n")
+        lines, ok = mutation.run(args)
         sys.stdout.write("\n".join(lines) + "\n")
         status = status or (0 if ok else 1)
     return status

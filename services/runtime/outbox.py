@@ -227,39 +227,52 @@ class Outbox:
     def enqueue(self, session: Any, attestation: OutgoingAttestation) -> str:
         """Insert the attestation with the sender's own session or connection (same
         transaction as its business write); returns its id. Raises UnknownKind or ValueError."""
-        legal = self.legal_contexts.get(attestation.kind)
-        if legal is None:
-            raise UnknownKind(f"no legal context for attestation kind {attestation.kind!r}")
-        if not _KIND.match(attestation.kind) or str(uuid.UUID(attestation.id)) != attestation.id:
-            raise ValueError("attestation kind or id malformed")
-        try:  # refused here, in the sender's transaction, rather than dead-lettered later
-            identifiers.parse_insz(attestation.subject_insz)
-        except identifiers.IdentifierError as exc:
-            raise ValueError(f"attestation subject: {exc.reason}") from None
-        now = self.clock.now()
-        session.execute(
-            sa.insert(self.table).values(
-                id=attestation.id,
-                kind=attestation.kind,
-                subject_insz=attestation.subject_insz,
-                reference_date=attestation.reference_date,
-                destination=attestation.destination,
-                legal_context=legal,
-                payload=attestation.payload,
-                payload_type=attestation.payload_type,
-                created_at=now,
-                status=DeliveryStatus.PENDING.value,
-                attempts=0,
-                next_attempt_at=now,
-                delivered_at=None,
-                acknowledged_at=None,
-                dead_lettered_at=None,
-                delivered_to="",
-                router_ticket="",
-                last_error="",
+        return self.enqueue_all(session, [attestation])[0]
+
+    def enqueue_all(self, session: Any, attestations: Sequence[OutgoingAttestation]) -> list[str]:
+        """`enqueue` for many, in one multi-row insert (a fan-out queues hundreds at once);
+        every one is checked before any is inserted."""
+        rows: list[dict[str, Any]] = []
+        for attestation in attestations:
+            legal = self.legal_contexts.get(attestation.kind)
+            if legal is None:
+                raise UnknownKind(f"no legal context for attestation kind {attestation.kind!r}")
+            if (
+                not _KIND.match(attestation.kind)
+                or str(uuid.UUID(attestation.id)) != attestation.id
+            ):
+                raise ValueError("attestation kind or id malformed")
+            try:  # refused here, in the sender's transaction, rather than dead-lettered later
+                identifiers.parse_insz(attestation.subject_insz)
+            except identifiers.IdentifierError as exc:
+                raise ValueError(f"attestation subject: {exc.reason}") from None
+            rows.append(
+                {
+                    "id": attestation.id,
+                    "kind": attestation.kind,
+                    "subject_insz": attestation.subject_insz,
+                    "reference_date": attestation.reference_date,
+                    "destination": attestation.destination,
+                    "legal_context": legal,
+                    "payload": attestation.payload,
+                    "payload_type": attestation.payload_type,
+                    # The clock per row: a strictly increasing clock keeps a person's rows in
+                    # the order queued (the order per_subject_order delivers them in).
+                    "created_at": (now := self.clock.now()),
+                    "status": DeliveryStatus.PENDING.value,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "delivered_at": None,
+                    "acknowledged_at": None,
+                    "dead_lettered_at": None,
+                    "delivered_to": "",
+                    "router_ticket": "",
+                    "last_error": "",
+                }
             )
-        )
-        return attestation.id
+        if rows:
+            session.execute(sa.insert(self.table), rows)
+        return [r["id"] for r in rows]
 
     def status(self, db: Database, attestation_id: str) -> OutboxEntry | None:
         with db.read() as conn:
@@ -413,6 +426,20 @@ class Dispatcher:
         self._rng_lock = threading.Lock()
         self._last_ack_poll = 0.0
         t = outbox.table
+        self._delivered = (
+            sa.update(t)
+            .where(
+                t.c.id == sa.bindparam("row_id"),
+                t.c.status == DeliveryStatus.PENDING.value,
+            )
+            .values(
+                status=DeliveryStatus.DELIVERED.value,
+                delivered_at=sa.bindparam("now"),
+                delivered_to=sa.bindparam("to"),
+                router_ticket=sa.bindparam("ticket"),
+                last_error="",
+            )
+        )
         self._due = sa.select(t).where(t.c.status == DeliveryStatus.PENDING.value)
         if per_subject_order:
             # Per person, oldest first: a row is due only when no earlier row about the same
@@ -557,30 +584,32 @@ class Dispatcher:
         pending = t.c.status == DeliveryStatus.PENDING.value
         delivered: list[OutboxEntry] = []
         with self.db.write() as conn:
+            updates = []
             for entry, outcome in results:
-                row = t.c.id == entry.id
-                attempts = entry.attempts + 1
                 if isinstance(outcome, Delivered):
-                    conn.execute(
-                        sa.update(t)
-                        .where(row, pending)
-                        .values(
-                            status=DeliveryStatus.DELIVERED.value,
-                            delivered_at=now,
-                            delivered_to=outcome.inbox_name[:160],
-                            router_ticket=outcome.router_ticket[:36],
-                            last_error="",
-                        )
+                    updates.append(
+                        {
+                            "row_id": entry.id,
+                            "to": outcome.inbox_name[:160],
+                            "ticket": outcome.router_ticket[:36],
+                        }
                     )
                     delivered.append(entry)
-                    logger.info(
+                    logger.debug(
                         "attestation %s (%s) delivered to %s after %d attempt(s)",
                         entry.id,
                         entry.kind,
                         outcome.inbox_name.split("/attestations/")[0],
-                        attempts,
+                        entry.attempts + 1,
                     )
+            if updates:  # one statement for the batch (executemany)
+                conn.execute(self._delivered, [{**u, "now": now} for u in updates])
+                logger.info("%d attestation(s) delivered", len(updates))
+            for entry, outcome in results:
+                if isinstance(outcome, Delivered):
                     continue
+                row = t.c.id == entry.id
+                attempts = entry.attempts + 1
                 error = str(outcome)[:200]
                 horizon = entry.horizon_from + dt.timedelta(seconds=self.policy.horizon_seconds)
                 if outcome.permanent or now >= horizon:

@@ -70,16 +70,16 @@ class FanOut:
             if change.new_insz:
                 self._directory.move(change.insz, change.new_insz)
         faults.check("mutation.before_commit")
-        queued = 0
         with self._units() as unit:
             unit.advance(source.name, after, page.next_after, page.source_last)
             grants = unit.grants()
             subscribed = unit.subscriptions()
+            queue: list[OutgoingAttestation] = []
             for change, held in zip(page.changes, holders, strict=True):
                 event_type = EVENT_TYPES[change.event_type]
                 for r in recipients(change, held, grants, subscribed):
                     ident = change.notification_id(r.institution)
-                    unit.enqueue(
+                    queue.append(
                         OutgoingAttestation(
                             kind=event_type.kind,
                             subject_insz=change.insz,
@@ -90,7 +90,8 @@ class FanOut:
                             id=ident,
                         )
                     )
-                    queued += 1
+            unit.enqueue(queue)  # in the order of the changes: a person's stay in order
+        queued = len(queue)
         faults.check("mutation.after_commit")
         if queued:
             self._on_queued()

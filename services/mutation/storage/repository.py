@@ -147,8 +147,8 @@ class SqlMutationUnit:
                 ],
             )
 
-    def enqueue(self, attestation: OutgoingAttestation) -> None:
-        self._outbox.enqueue(self._session, attestation)
+    def enqueue(self, attestations: Sequence[OutgoingAttestation]) -> None:
+        self._outbox.enqueue_all(self._session, attestations)
 
     def lags(self) -> list[Lag]:
         t = OUTBOX
