@@ -8,6 +8,11 @@
     python -m mutation.cli grants [--institution onem]
     python -m mutation.cli lags
     python -m mutation.cli positions
+    python -m mutation.cli --as institution-famiwal follow [--after N] [--wait 10] [--ack]
+    python -m mutation.cli --as institution-famiwal ack 42
+
+`follow` and `ack` go through the router (`--router`, default `$ROUTER_ADDR` or
+localhost:50052) under the legal context `mutation.subscription`, like any routed call.
 
 `subscription` and `subscribe` run as the institution (`--as institution-<id>`); the others as an
 operator (`--as admin-ops`, the default). Global options: `--target` (default `$MUTATION_ADDR`
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.type import date_pb2
@@ -32,8 +38,10 @@ from rich.table import Table
 
 from cbss.mutation.v1 import mutation_pb2, mutation_pb2_grpc
 from runtime.cli import fail, invoke, out, party_files
-from runtime.client import secure_channel, server_name
-from runtime.identity import TRUST_DOMAIN
+from runtime.client import failure, secure_channel, server_name
+from runtime.identity import LEGAL_CONTEXT_HEADER, TRUST_DOMAIN
+
+STREAM_CONTEXT = "mutation.subscription"
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,12 @@ class Client:
     party: str
     pki: Path
     as_json: bool
+    router: str = "localhost:50052"
+
+    def routed(self) -> Any:
+        files = party_files(self.pki, self.party)
+        name = server_name(f"spiffe://{TRUST_DOMAIN}/router/cbss")
+        return secure_channel(self.router, files, **name)
 
     def call(self, stub_class: Any, method: str, request: Message) -> Any:
         files = party_files(self.pki, self.party)
@@ -76,11 +90,12 @@ def _day(value: str | None, option: str) -> date_pb2.Date | None:
 @click.option("--target", default=lambda: os.environ.get("MUTATION_ADDR", "localhost:50059"))
 @click.option("--as", "party", default="admin-ops", show_default=True)
 @click.option("--pki", default="var/pki", show_default=True, type=click.Path(path_type=Path))
+@click.option("--router", default=lambda: os.environ.get("ROUTER_ADDR", "localhost:50052"))
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.pass_context
-def cli(ctx: click.Context, target: str, party: str, pki: Path, as_json: bool) -> None:
-    """The mutation service: subscriptions, grants, lags, positions."""
-    ctx.obj = Client(target, party, pki, as_json)
+def cli(ctx: click.Context, target: str, party: str, pki: Path, router: str, as_json: bool) -> None:
+    """The mutation service: subscriptions, grants, lags, positions, the stream."""
+    ctx.obj = Client(target, party, pki, as_json, router)
 
 
 def _print_subscription(client: Client, s: mutation_pb2.Subscription) -> None:
@@ -88,6 +103,9 @@ def _print_subscription(client: Client, s: mutation_pb2.Subscription) -> None:
         return
     out.print(f"{s.institution} receives: {', '.join(s.event_types) or '(nothing)'}")
     out.print(f"granted today: {', '.join(s.granted_event_types) or '(nothing)'}")
+    out.print(
+        f"delivery: {mutation_pb2.DeliveryMode.Name(s.delivery).removeprefix('DELIVERY_MODE_')}"
+    )
 
 
 @cli.command()
@@ -102,15 +120,21 @@ def subscription(client: Client) -> None:
     _print_subscription(client, reply.subscription)
 
 
+_MODES = {"inbox": mutation_pb2.DELIVERY_MODE_INBOX, "stream": mutation_pb2.DELIVERY_MODE_STREAM}
+
+
 @cli.command()
 @click.argument("event_types", nargs=-1)
+@click.option("--delivery", type=click.Choice(sorted(_MODES)), default="inbox", show_default=True)
 @click.pass_obj
-def subscribe(client: Client, event_types: tuple[str, ...]) -> None:
-    """Choose the event types to receive (none: stop receiving)."""
+def subscribe(client: Client, event_types: tuple[str, ...], delivery: str) -> None:
+    """Choose the event types to receive (none: stop receiving), and how."""
     reply = client.call(
         mutation_pb2_grpc.SubscriptionServiceStub,
         "UpdateSubscription",
-        mutation_pb2.UpdateSubscriptionRequest(event_types=list(event_types)),
+        mutation_pb2.UpdateSubscriptionRequest(
+            event_types=list(event_types), delivery=_MODES[delivery]
+        ),
     )
     _print_subscription(client, reply.subscription)
 
@@ -221,6 +245,61 @@ def positions(client: Client) -> None:
     for p in reply.positions:
         table.add_row(p.source, str(p.sequence), str(p.source_last_sequence), _when(p.update_time))
     out.print(table)
+
+
+@cli.command()
+@click.option("--after", default=0, show_default=True, help="0: after the last acknowledged")
+@click.option("--wait", default=5, show_default=True, help="seconds to wait for new ones")
+@click.option("--ack", is_flag=True, help="acknowledge what was received")
+@click.pass_obj
+def follow(client: Client, after: int, wait: int, ack: bool) -> None:
+    """Read the caller's notifications as a stream, through the router."""
+    from google.protobuf import json_format
+
+    last = 0
+    with client.routed() as channel:
+        stub = mutation_pb2_grpc.NotificationStreamServiceStub(channel)
+        stream = stub.StreamNotifications(
+            mutation_pb2.StreamNotificationsRequest(after_sequence=after, max_wait_seconds=wait),
+            timeout=wait + 30,
+            metadata=[(LEGAL_CONTEXT_HEADER, STREAM_CONTEXT)],
+        )
+        try:
+            for item in stream:
+                last = item.sequence
+                c = item.change
+                if client.as_json:
+                    click.echo(json.dumps(json_format.MessageToDict(item)))
+                else:
+                    out.print(
+                        f"{item.sequence:>6} {c.event_type:<24} {c.insz} {c.source}#"
+                        f"{c.source_sequence} id {c.id}",
+                        markup=False,
+                        highlight=False,
+                    )
+        except grpc.RpcError as exc:
+            info = failure(exc)
+            fail(info.code.name, info.reason or "-", info.message)
+        if ack and last:
+            _acknowledge(stub, last)
+
+
+def _acknowledge(stub: Any, up_to: int) -> None:
+    reply = invoke(
+        stub.AcknowledgeNotifications,
+        mutation_pb2.AcknowledgeNotificationsRequest(up_to_sequence=up_to),
+        metadata=[(LEGAL_CONTEXT_HEADER, STREAM_CONTEXT)],
+    )
+    out.print(f"acknowledged up to {reply.acknowledged_sequence}; {reply.remaining} after it")
+
+
+@cli.command()
+@click.argument("up_to", type=int)
+@click.pass_obj
+def ack(client: Client, up_to: int) -> None:
+    """Acknowledge the caller's notifications up to a sequence, through the router."""
+    with client.routed() as channel:
+        _acknowledge(mutation_pb2_grpc.NotificationStreamServiceStub(channel), up_to)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,15 @@ from mutation.seed import command as seed
 from mutation.service.fanout import FanOut, Runner
 from mutation.service.manage import Management
 from mutation.service.ports import EventSource
+from mutation.service.streams import Streams
 from mutation.storage import MIGRATIONS
 from mutation.storage.repository import mutation_outbox, unit_factory
 from mutation.transport.directory_client import RouterDirectory
-from mutation.transport.servicer import MutationAdminServicer, SubscriptionServicer
+from mutation.transport.servicer import (
+    MutationAdminServicer,
+    NotificationStreamServicer,
+    SubscriptionServicer,
+)
 from mutation.transport.sources import DimonaSource, DmfaSource, RegistrySource
 from runtime import faults
 from runtime.client import secure_channel, server_name
@@ -80,9 +85,13 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         per_subject_order=True,
     )
     units = unit_factory(db, outbox)
-    fanout = FanOut(
-        units, RouterDirectory(router), page_size=settings.page_size, on_queued=dispatcher.wake
-    )
+    streams = Streams(units)
+
+    def queued() -> None:
+        dispatcher.wake()
+        streams.notify()
+
+    fanout = FanOut(units, RouterDirectory(router), page_size=settings.page_size, on_queued=queued)
     runner = Runner(fanout, sources, poll_seconds=settings.poll_seconds)
     management = Management(units, clock)
     host = ServiceHost(
@@ -92,6 +101,11 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
                 mutation_pb2_grpc.add_SubscriptionServiceServicer_to_server,
                 SubscriptionServicer(management),
                 _SERVICES["SubscriptionService"].full_name,
+            ),
+            Registration(
+                mutation_pb2_grpc.add_NotificationStreamServiceServicer_to_server,
+                NotificationStreamServicer(streams),
+                _SERVICES["NotificationStreamService"].full_name,
             ),
             Registration(
                 mutation_pb2_grpc.add_MutationAdminServiceServicer_to_server,

@@ -424,6 +424,40 @@ def _seed_primary(
     )
 
 
+#: The mutation service's notification stream (services/mutation), for institutions that read
+#: their notifications as a stream instead of receiving them in an inbox (Famiwal in the
+#: demonstration: it has no inbox). Provided by the CBSS itself; no subject in the requests
+#: (directory check NONE): the router logs every person each streamed notification names.
+MUTATION_STREAM_SERVICE = "cbss.mutation.v1.NotificationStreamService"
+MUTATION_STREAM_CONTEXT = "mutation.subscription"
+MUTATION_STREAM_GRANTS = (("famiwal", "ISC/09/074"),)
+
+
+def _seed_mutation_streams(seeder: _Seeder, endpoint: str) -> None:
+    from cbss.mutation.v1 import mutation_pb2
+
+    seeder.provider(
+        ServiceProvider(
+            MUTATION_STREAM_SERVICE, MUTATION_SENDER, endpoint, DeceasedPolicy.PASS_WITH_FLAG
+        ),
+        contract_files(mutation_pb2.DESCRIPTOR),
+    )
+    for requester, ref in MUTATION_STREAM_GRANTS:
+        for method in ("StreamNotifications", "AcknowledgeNotifications"):
+            seeder.grant(
+                _authorisation(
+                    requester,
+                    ref,
+                    MUTATION_STREAM_SERVICE,
+                    method,
+                    {MUTATION_STREAM_CONTEXT},
+                    DirectoryCheck.NONE,
+                    set(),
+                    set(),
+                )
+            )
+
+
 def _seed_dmfa(seeder: _Seeder, dimona_endpoint: str, dmfa_endpoint: str) -> None:
     """The DmfA: DIMONA's quarter service and the register for the ONSS's own cross-checks,
     and the worker quarters it serves to ONEM and INAMI (directory check REQUIRED)."""
@@ -657,6 +691,7 @@ def seed_router(
     dimona_endpoint: str = "localhost:50056",
     dmfa_endpoint: str = "localhost:50057",
     drs_endpoint: str = "localhost:50058",
+    mutation_endpoint: str = "localhost:50059",
     inboxes: dict[str, str] | None = None,
 ) -> int:
     """Bring this router's database to the demonstration network of its role (`primary` or
@@ -701,6 +736,8 @@ def seed_router(
                 dmfa_endpoint,
                 drs_endpoint,
             )
+            if mutation_endpoint:
+                _seed_mutation_streams(seeder, mutation_endpoint)
         if inboxes is not None:
             summary += _seed_inboxes(seeder, inboxes, hub_endpoint, role)
     finally:

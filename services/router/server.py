@@ -220,6 +220,11 @@ def _seed(settings: Settings, args: list[str]) -> int:
         "--hub-endpoint", default="", help="primary only: where the mutualities' hub serves"
     )
     parser.add_argument(
+        "--mutation-endpoint",
+        default="localhost:50059",
+        help="primary only: where the mutation service streams notifications",
+    )
+    parser.add_argument(
         "--member",
         action="append",
         default=[],
@@ -261,6 +266,7 @@ def _seed(settings: Settings, args: list[str]) -> int:
             dimona_endpoint=parsed.dimona_endpoint,
             dmfa_endpoint=parsed.dmfa_endpoint,
             drs_endpoint=parsed.drs_endpoint,
+            mutation_endpoint=parsed.mutation_endpoint,
             inboxes=inboxes or None,
         )
     except ValueError as exc:

@@ -128,6 +128,8 @@ MESH: dict[str, ServiceSpec] = {
                     "localhost:{dmfa}",
                     "--drs-endpoint",
                     "localhost:{drs}",
+                    "--mutation-endpoint",
+                    "localhost:{mutation}",
                     *("--inbox", "onem=localhost:{inbox-onem}"),
                     *("--inbox", "fedris=localhost:{inbox-fedris}"),
                     *("--inbox", "ethias=localhost:{inbox-ethias}"),

@@ -7,7 +7,7 @@ import uuid
 
 from mutation.config import Settings
 from mutation.seed.data import GRANTS, SUBSCRIPTIONS, VALID_FROM
-from mutation.service.model import Grant
+from mutation.service.model import Delivery, Grant
 from mutation.storage import MIGRATIONS
 from mutation.storage.repository import mutation_outbox, unit_factory
 from runtime.db import Database
@@ -43,6 +43,7 @@ def load(db: Database) -> int:
                           deliberation, VALID_FROM)
                 )  # fmt: skip
                 added += 1
-        for institution, event_types in SUBSCRIPTIONS.items():
+        for institution, (event_types, delivery) in SUBSCRIPTIONS.items():
             unit.set_subscription(institution, sorted(event_types))
+            unit.set_delivery(institution, Delivery(delivery))
     return added

@@ -4,8 +4,8 @@ The deliberation references are illustrative (UNCONFIRMED: the real ISC delibera
 mutation service's flows are not in the brief). ONEM follows the persons it holds as controlled
 (18/1) or registered (18/4) unemployed; the mutualities' college (`cin`, the hub) follows its
 members' insured persons (11/1) and receives, for them, the changes the hub then routes to the
-member mutuality that holds the person. Only institutions with an inbox in the demonstration
-mesh are granted (a grant to one without an inbox would only fill its dead letters).
+member mutuality that holds the person. Famiwal (family allowances, 7/101 and 7/104) has no
+inbox: it reads its notifications as a stream.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ VALID_FROM = dt.date(2000, 1, 1)
 GRANTS = (
     ("onem", "ISC/09/071", PERSON + EMPLOYMENT + WAGES, ("18/1", "18/4")),
     ("cin", "ISC/09/072", PERSON + EMPLOYMENT, ("11/1",)),
+    ("famiwal", "ISC/09/075", PERSON, ("7/101", "7/104")),
 )
 
-#: What each chose.
+#: What each chose, and how it receives them: Famiwal has no inbox in the demonstration mesh,
+#: it reads its notifications as a stream through the router.
 SUBSCRIPTIONS = {
-    "onem": PERSON + EMPLOYMENT + WAGES,
-    "cin": PERSON + EMPLOYMENT,
+    "onem": (PERSON + EMPLOYMENT + WAGES, "INBOX"),
+    "cin": (PERSON + EMPLOYMENT, "INBOX"),
+    "famiwal": (PERSON, "STREAM"),
 }

@@ -8,8 +8,8 @@ One pass over a source (`FanOut.step`):
    1,000 persons), and move a replaced number's entries to the new number (idempotent);
 3. in ONE transaction: move the position from the sequence read in (1) to the page's last one
    (compare-and-set: a concurrent pass loses with a conflict and nothing is written) and queue
-   one notification per recipient in the outbox, its id derived from (source, sequence, person,
-   institution).
+   one notification per recipient, its id derived from (source, sequence, person, institution):
+   in the outbox for an INBOX subscriber, in `stream_notification` for a STREAM one.
 
 A crash anywhere before the commit leaves the position where it was: the next pass reads the
 same events and computes the same notifications (same ids). A crash after the commit loses
@@ -27,7 +27,15 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from mutation.service.model import EVENT_TYPES, PAYLOAD_TYPE, Change, Holder, recipients
+from mutation.service.model import (
+    EVENT_TYPES,
+    PAYLOAD_TYPE,
+    Change,
+    Delivery,
+    Holder,
+    StreamEntry,
+    recipients,
+)
 from mutation.service.ports import EventSource, HolderDirectory, SourceUnavailable, UnitFactory
 from runtime import faults
 from runtime.errors import ConflictError
@@ -74,11 +82,19 @@ class FanOut:
             unit.advance(source.name, after, page.next_after, page.source_last)
             grants = unit.grants()
             subscribed = unit.subscriptions()
+            deliveries = unit.deliveries()
             queue: list[OutgoingAttestation] = []
+            kept: list[StreamEntry] = []
             for change, held in zip(page.changes, holders, strict=True):
                 event_type = EVENT_TYPES[change.event_type]
                 for r in recipients(change, held, grants, subscribed):
                     ident = change.notification_id(r.institution)
+                    if deliveries.get(r.institution) is Delivery.STREAM:
+                        kept.append(
+                            StreamEntry(r.institution, ident, change.event_type, change.insz,
+                                        change.render(ident))
+                        )  # fmt: skip
+                        continue
                     queue.append(
                         OutgoingAttestation(
                             kind=event_type.kind,
@@ -91,7 +107,8 @@ class FanOut:
                         )
                     )
             unit.enqueue(queue)  # in the order of the changes: a person's stay in order
-        queued = len(queue)
+            unit.append_stream(kept)
+        queued = len(queue) + len(kept)
         faults.check("mutation.after_commit")
         if queued:
             self._on_queued()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mutation.service.model import (
     EVENT_TYPES,
+    Delivery,
     Grant,
     Lag,
     Position,
@@ -32,6 +34,14 @@ def require_institution(caller: Caller) -> str:
     if caller.kind is not PartyKind.INSTITUTION:
         raise _not_authorised()
     return caller.id
+
+
+@dataclass(frozen=True)
+class Subscription:
+    institution: str
+    event_types: list[str]
+    granted: list[str]
+    delivery: Delivery
 
 
 class Management:
@@ -94,17 +104,17 @@ class Management:
             return unit.positions()
 
     # -- institutions ----------------------------------------------------------------------
-    def subscription(self, caller: Caller) -> tuple[str, list[str], list[str]]:
-        """(institution, chosen event types, granted event types today)."""
+    def subscription(self, caller: Caller) -> Subscription:
         institution = require_institution(caller)
         with self._units(write=False) as unit:
             chosen = unit.subscriptions().get(institution, frozenset())
             granted = self._granted(unit.grants(institution))
-        return institution, sorted(chosen), granted
+            delivery = unit.deliveries().get(institution, Delivery.INBOX)
+        return Subscription(institution, sorted(chosen), granted, delivery)
 
     def subscribe(
-        self, caller: Caller, event_types: Sequence[str]
-    ) -> tuple[str, list[str], list[str]]:
+        self, caller: Caller, event_types: Sequence[str], delivery: Delivery = Delivery.INBOX
+    ) -> Subscription:
         institution = require_institution(caller)
         unknown = [
             FieldViolation(f"event_types[{i}]", "not an event type", "UNKNOWN_EVENT_TYPE")
@@ -124,7 +134,8 @@ class Management:
                     metadata={"event_types": ",".join(refused)},
                 )
             unit.set_subscription(institution, wanted)
-        return institution, wanted, granted
+            unit.set_delivery(institution, delivery)
+        return Subscription(institution, wanted, granted, delivery)
 
     def _granted(self, grants: list[Grant]) -> list[str]:
         today = self._clock.today()

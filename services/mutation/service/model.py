@@ -10,6 +10,7 @@ the CBSS's authorisations like any routed message.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,14 @@ PAYLOAD_TYPE = "cbss.mutation.v1.PersonChange"
 
 #: The sources, in the order the fan-out reads them.
 SOURCES = ("registry", "dimona", "dmfa")
+
+
+class Delivery(enum.Enum):
+    """How an institution receives its notifications: each to its inbox through the router, or
+    kept for it to read as a stream (through the router too) and acknowledge."""
+
+    INBOX = "INBOX"
+    STREAM = "STREAM"
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,17 @@ class Position:
 
 
 @dataclass(frozen=True)
+class StreamEntry:
+    """A notification kept for a STREAM subscriber."""
+
+    institution: str
+    id: str
+    event_type: str
+    insz: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
 class Lag:
     institution: str
     pending: int
@@ -185,3 +205,4 @@ class Lag:
     acknowledged: int
     dead_lettered: int
     oldest_unacknowledged: dt.datetime | None
+    delivery: Delivery = Delivery.INBOX

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from runtime.db import metadata
@@ -52,4 +52,30 @@ class SubscriptionRow(Base):
 
     institution: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubscriberRow(Base):
+    """How an institution receives its notifications, and (STREAM) how far it acknowledged."""
+
+    __tablename__ = "subscriber"
+
+    institution: Mapped[str] = mapped_column(String(64), primary_key=True)
+    delivery: Mapped[str] = mapped_column(String(8))
+    acknowledged_sequence: Mapped[int] = mapped_column(_SEQ)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StreamNotificationRow(Base):
+    """A notification kept for a STREAM subscriber, read with StreamNotifications."""
+
+    __tablename__ = "stream_notification"
+    __table_args__ = (Index("ix_stream_notification_institution_seq", "institution", "seq"),)
+
+    seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    institution: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    insz: Mapped[str] = mapped_column(String(11))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -12,11 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from mutation.service.model import LEGAL_CONTEXTS, Grant, Lag, Position
+from mutation.service.model import LEGAL_CONTEXTS, Delivery, Grant, Lag, Position, StreamEntry
 from mutation.storage.models import (
     OUTBOX,
     EventTypeGrantRow,
     SourcePositionRow,
+    StreamNotificationRow,
+    SubscriberRow,
     SubscriptionRow,
 )
 from runtime.clock import Clock, SystemClock, as_utc
@@ -150,6 +152,101 @@ class SqlMutationUnit:
     def enqueue(self, attestations: Sequence[OutgoingAttestation]) -> None:
         self._outbox.enqueue_all(self._session, attestations)
 
+    # -- delivery modes and streams ----------------------------------------------------------
+    def deliveries(self) -> dict[str, Delivery]:
+        rows = self._session.execute(sa.select(SubscriberRow.institution, SubscriberRow.delivery))
+        return {i: Delivery(d) for i, d in rows}
+
+    def set_delivery(self, institution: str, delivery: Delivery) -> None:
+        row = self._session.get(SubscriberRow, institution)
+        if row is None:
+            self._session.add(
+                SubscriberRow(
+                    institution=institution,
+                    delivery=delivery.value,
+                    acknowledged_sequence=0,
+                    updated_at=self._clock.now(),
+                )
+            )
+        elif row.delivery != delivery.value:
+            row.delivery, row.updated_at = delivery.value, self._clock.now()
+
+    def append_stream(self, entries: Sequence[StreamEntry]) -> None:
+        if not entries:
+            return
+        now = self._clock.now()
+        self._session.execute(
+            sa.insert(StreamNotificationRow.__table__),
+            [
+                {
+                    "id": e.id,
+                    "institution": e.institution,
+                    "event_type": e.event_type,
+                    "insz": e.insz,
+                    "payload": e.payload,
+                    "created_at": now,
+                }
+                for e in entries
+            ],
+        )
+
+    def stream_after(self, institution: str, after: int, limit: int) -> list[tuple[int, bytes]]:
+        t = StreamNotificationRow.__table__
+        rows = self._session.execute(
+            sa.select(t.c.seq, t.c.payload)
+            .where(t.c.institution == institution, t.c.seq > after)
+            .order_by(t.c.seq)
+            .limit(limit)
+        )
+        return [(seq, bytes(payload)) for seq, payload in rows]
+
+    def acknowledged(self, institution: str) -> int:
+        row = self._session.get(SubscriberRow, institution)
+        return row.acknowledged_sequence if row is not None else 0
+
+    def last_stream_sequence(self, institution: str) -> int:
+        t = StreamNotificationRow.__table__
+        last = self._session.scalar(
+            sa.select(sa.func.max(t.c.seq)).where(t.c.institution == institution)
+        )
+        return last or 0
+
+    def acknowledge(self, institution: str, up_to: int) -> None:
+        t = SubscriberRow.__table__
+        self._session.execute(
+            sa.update(t)
+            .where(t.c.institution == institution, t.c.acknowledged_sequence < up_to)
+            .values(acknowledged_sequence=up_to, updated_at=self._clock.now())
+        )
+
+    def unacknowledged(self, institution: str, after: int) -> int:
+        t = StreamNotificationRow.__table__
+        return (
+            self._session.scalar(
+                sa.select(sa.func.count()).where(t.c.institution == institution, t.c.seq > after)
+            )
+            or 0
+        )
+
+    def _stream_lags(self) -> list[Lag]:
+        n, s = StreamNotificationRow.__table__, SubscriberRow.__table__
+        rows = self._session.execute(
+            sa.select(
+                s.c.institution,
+                s.c.acknowledged_sequence,
+                sa.func.count(n.c.seq).filter(n.c.seq > s.c.acknowledged_sequence),
+                sa.func.count(n.c.seq).filter(n.c.seq <= s.c.acknowledged_sequence),
+                sa.func.min(n.c.created_at).filter(n.c.seq > s.c.acknowledged_sequence),
+            )
+            .select_from(s.outerjoin(n, n.c.institution == s.c.institution))
+            .where(s.c.delivery == Delivery.STREAM.value)
+            .group_by(s.c.institution, s.c.acknowledged_sequence)
+        )
+        return [
+            Lag(institution, pending, 0, acked, 0, as_utc(oldest), Delivery.STREAM)
+            for institution, _, pending, acked, oldest in rows
+        ]
+
     def lags(self) -> list[Lag]:
         t = OUTBOX
         unacknowledged = (DeliveryStatus.PENDING.value, DeliveryStatus.DELIVERED.value)
@@ -165,7 +262,7 @@ class SqlMutationUnit:
             oldest = as_utc(oldest)
             if status in unacknowledged and (lag["oldest"] is None or oldest < lag["oldest"]):
                 lag["oldest"] = oldest
-        return [
+        inbox = [
             Lag(
                 institution=destination,
                 pending=v.get(DeliveryStatus.PENDING.value, 0),
@@ -176,6 +273,9 @@ class SqlMutationUnit:
             )
             for destination, v in sorted(by.items())
         ]
+        return sorted(
+            [*inbox, *self._stream_lags()], key=lambda lag: (lag.institution, lag.delivery.value)
+        )
 
 
 def unit_factory(db: Database, outbox: Outbox, clock: Clock | None = None) -> Any:

@@ -8,8 +8,9 @@ from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
 from cbss.mutation.v1 import mutation_pb2, mutation_pb2_grpc
-from mutation.service.manage import Management
-from mutation.service.model import Grant
+from mutation.service.manage import Management, Subscription
+from mutation.service.model import Delivery, Grant
+from mutation.service.streams import Streams
 from runtime.errors import FieldViolation, InvalidArgument
 from runtime.identity import current_caller
 
@@ -53,10 +54,23 @@ def grant_out(g: Grant) -> mutation_pb2.EventTypeGrant:
     )
 
 
-def _subscription(found: tuple[str, list[str], list[str]]) -> mutation_pb2.Subscription:
-    institution, chosen, granted = found
+_DELIVERY_OUT = {
+    Delivery.INBOX: mutation_pb2.DELIVERY_MODE_INBOX,
+    Delivery.STREAM: mutation_pb2.DELIVERY_MODE_STREAM,
+}
+_DELIVERY_IN = {
+    mutation_pb2.DELIVERY_MODE_UNSPECIFIED: Delivery.INBOX,
+    mutation_pb2.DELIVERY_MODE_INBOX: Delivery.INBOX,
+    mutation_pb2.DELIVERY_MODE_STREAM: Delivery.STREAM,
+}
+
+
+def _subscription(found: Subscription) -> mutation_pb2.Subscription:
     return mutation_pb2.Subscription(
-        institution=institution, event_types=chosen, granted_event_types=granted
+        institution=found.institution,
+        event_types=found.event_types,
+        granted_event_types=found.granted,
+        delivery=_DELIVERY_OUT[found.delivery],
     )
 
 
@@ -69,7 +83,12 @@ class SubscriptionServicer(mutation_pb2_grpc.SubscriptionServiceServicer):
         return mutation_pb2.GetSubscriptionResponse(subscription=_subscription(found))
 
     def UpdateSubscription(self, request, context):  # noqa: N802, ANN001, ANN201
-        found = self._m.subscribe(current_caller(), list(request.event_types))
+        delivery = _DELIVERY_IN.get(request.delivery)
+        if delivery is None:
+            raise InvalidArgument.for_fields(
+                [FieldViolation("delivery", "not a delivery mode", "INVALID_DELIVERY")]
+            )
+        found = self._m.subscribe(current_caller(), list(request.event_types), delivery)
         return mutation_pb2.UpdateSubscriptionResponse(subscription=_subscription(found))
 
 
@@ -107,6 +126,7 @@ class MutationAdminServicer(mutation_pb2_grpc.MutationAdminServiceServicer):
                     oldest_unacknowledged_time=_timestamp(lag.oldest_unacknowledged),
                     dead_lettered=lag.dead_lettered,
                     acknowledged=lag.acknowledged,
+                    delivery=_DELIVERY_OUT[lag.delivery],
                 )
                 for lag in self._m.lags(current_caller())
             ]
@@ -123,4 +143,28 @@ class MutationAdminServicer(mutation_pb2_grpc.MutationAdminServiceServicer):
                 )
                 for p in self._m.positions(current_caller())
             ]
+        )
+
+
+class NotificationStreamServicer(mutation_pb2_grpc.NotificationStreamServiceServicer):
+    """Answered only through a router: the caller is the requester it names."""
+
+    def __init__(self, streams: Streams) -> None:
+        self._streams = streams
+
+    def StreamNotifications(self, request, context):  # noqa: N802, ANN001, ANN201
+        institution, after, wait = self._streams.open(
+            current_caller(), request.after_sequence, request.max_wait_seconds
+        )
+        for sequence, payload in self._streams.follow(institution, after, wait, context.is_active):
+            yield mutation_pb2.StreamNotificationsResponse(
+                sequence=sequence, change=mutation_pb2.PersonChange.FromString(payload)
+            )
+
+    def AcknowledgeNotifications(self, request, context):  # noqa: N802, ANN001, ANN201
+        acknowledged, remaining = self._streams.acknowledge(
+            current_caller(), request.up_to_sequence
+        )
+        return mutation_pb2.AcknowledgeNotificationsResponse(
+            acknowledged_sequence=acknowledged, remaining=remaining
         )

@@ -24,6 +24,8 @@ from mutation.config import Settings as MutationSettings
 from mutation.seed.command import load as seed_grants
 from mutation.server import create_server as create_mutation
 from mutation.storage import MIGRATIONS as MUTATION_MIGRATIONS
+from router.config import Settings as RouterSettings
+from router.seed import seed_router
 from runtime.client import party_tls, secure_channel, server_name
 from runtime.db import Database
 from runtime.server import ServiceHost
@@ -66,9 +68,27 @@ def fanout(mesh: Mesh, mutation_url: str) -> Iterator[ServiceHost]:  # noqa: F81
     host = create_mutation(MutationSettings.from_env(mutation_env(mesh, mutation_url)))
     host.start()
     try:
+        seed_stream_provider(mesh, host.port)
         yield host
     finally:
         host.stop(grace=0)
+
+
+def seed_stream_provider(mesh: Mesh, port: int) -> None:  # noqa: F811
+    """The primary's seed again (as `make run` runs it), now naming where the mutation service's
+    notification stream serves (the seed registers a provider again when its endpoint moved)."""
+    registry = f"localhost:{mesh.port('registry')}"
+    settings = RouterSettings.from_env(
+        service_env(mesh.pki_dir, "router", mesh.urls["router"], REGISTRY_ADDR=registry)
+    )
+    seed_router(
+        settings,
+        registry,
+        role="primary",
+        hub_endpoint=f"localhost:{mesh.port('hub')}",
+        mutation_endpoint=f"localhost:{port}",
+        inboxes={n: f"localhost:{mesh.port(n)}" for n in ("onem", "fedris", "ethias")},
+    )
 
 
 class Register:

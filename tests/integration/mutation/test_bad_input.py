@@ -131,9 +131,9 @@ def test_a_grant_is_refused_whole_when_malformed(
     mesh: Mesh, fanout: ServiceHost, grant: dict, reason: str
 ) -> None:
     fields = {
-        "institution": "famiwal",
+        "institution": "inami",
         "event_type": "person.address-changed",
-        "capacities": ["7/104"],
+        "capacities": ["11/2"],
         "deliberation": "ISC/26/100",
         "valid_from": {"year": 2020, "month": 1, "day": 1},
         **grant,
@@ -148,7 +148,7 @@ def test_a_grant_is_refused_whole_when_malformed(
         request = mutation_pb2.GrantEventTypeRequest(grant=mutation_pb2.EventTypeGrant(**fields))
         assert _refused(stub.GrantEventType, request) == (grpc.StatusCode.INVALID_ARGUMENT, reason)
         listed = stub.ListEventTypeGrants(
-            mutation_pb2.ListEventTypeGrantsRequest(institution="famiwal"), timeout=10
+            mutation_pb2.ListEventTypeGrantsRequest(institution="inami"), timeout=10
         )
         assert list(listed.grants) == []  # nothing written
     finally:
