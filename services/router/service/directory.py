@@ -169,7 +169,7 @@ class DirectoryService:
             else:
                 checked.append((insz, start, end))
         if problems:
-            raise InvalidArgument.for_fields(problems, "INVALID_SUBJECT")
+            raise InvalidArgument.for_fields(problems)
         return self._store.overlapping(checked)
 
     def move_subject(self, caller: Caller, old: str, new: str) -> int:
