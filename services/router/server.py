@@ -37,7 +37,7 @@ from router.transport.person_index import PersonIndex
 from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
 from router.transport.servicers import AdminServicer, DirectoryServicer
-from router.transport.upstream import GrpcUpstreamDirectory
+from router.transport.upstream import GrpcHubDirectories, GrpcUpstreamDirectory
 from runtime.client import secure_channel, server_name
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
@@ -131,7 +131,13 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
                 **server_name(f"spiffe://{TRUST_DOMAIN}/router/{settings.upstream_name}"),
             )
         )
-    directory = DirectoryService(SqlDirectory(db), config.snapshot, upstream)
+    directory = DirectoryService(
+        SqlDirectory(db),
+        config.snapshot,
+        upstream,
+        upstream_name=settings.upstream_name if upstream is not None else "",
+        hubs=GrpcHubDirectories(channels, config.snapshot) if upstream is None else None,
+    )
 
     def record_query(caller: Caller, query: LogQuery) -> None:
         service = message_log_pb2.DESCRIPTOR.services_by_name["MessageLogService"].full_name

@@ -91,14 +91,14 @@ class FanOut:
                     ident = change.notification_id(r.institution)
                     if deliveries.get(r.institution) is Delivery.STREAM:
                         kept.append(
-                            StreamEntry(r.institution, ident, change.event_type, change.insz,
+                            StreamEntry(r.institution, ident, change.event_type, change.subject,
                                         change.render(ident))
                         )  # fmt: skip
                         continue
                     queue.append(
                         OutgoingAttestation(
                             kind=event_type.kind,
-                            subject_insz=change.insz,
+                            subject_insz=change.subject,
                             reference_date=r.reference_date,
                             payload=change.render(ident),
                             payload_type=PAYLOAD_TYPE,

@@ -100,6 +100,13 @@ class Change:
         key = f"{self.source}:{self.sequence}:{self.insz}:{institution}"
         return str(uuid.uuid5(_NAMESPACE, key))
 
+    @property
+    def subject(self) -> str:
+        """Whom the delivery is about: the person's current number. After a replacement that is
+        the new one (the router refuses a consultation naming a replaced number, and the
+        holders' entries have moved to the new one)."""
+        return self.new_insz or self.insz
+
     def holder_queries(self) -> list[tuple[str, dt.date, dt.date]]:
         queries = [(self.insz, self.start, self.end)]
         if self.new_insz:

@@ -41,6 +41,12 @@ class Upstream(Protocol):
     def unregister(self, entries: Sequence[DirectoryEntry]) -> None: ...
 
 
+class Hubs(Protocol):
+    """The directories of the hubs behind this (primary) router."""
+
+    def move(self, old: str, new: str) -> int: ...
+
+
 class DirectoryService:
     """Register, unregister and list an institution's own directory entries."""
 
@@ -49,10 +55,16 @@ class DirectoryService:
         store: DirectoryStore,
         config: Callable[[], ConfigSnapshot],
         upstream: Upstream | None = None,
+        *,
+        upstream_name: str = "",
+        hubs: Hubs | None = None,
     ) -> None:
         """`upstream`: on a hub, the primary router's directory, where the hub integrates its
-        members' persons under its own identity (before they are stored here)."""
+        members' persons under its own identity (before they are stored here), and
+        `upstream_name` that router's name (it relays a replaced number's move). `hubs`: on the
+        primary, the hubs' directories a move is relayed to."""
         self._store, self._config, self._upstream = store, config, upstream
+        self._upstream_name, self._hubs = upstream_name, hubs
 
     def _institution(self, caller: Caller) -> Institution:
         # A hub router keeps the entries of its network's institution (router/cin -> cin).
@@ -173,8 +185,16 @@ class DirectoryService:
         return self._store.overlapping(checked)
 
     def move_subject(self, caller: Caller, old: str, new: str) -> int:
-        """Move every entry of a replaced number to the new one (idempotent)."""
-        _require_mutation_service(caller)
+        """Move every entry of a replaced number to the new one (idempotent), here and then in
+        the hubs' directories (their members' entries): on a hub, the caller is the primary
+        router relaying the mutation service's move."""
+        relayed = (
+            self._upstream is not None
+            and caller.kind is PartyKind.ROUTER
+            and caller.id == self._upstream_name
+        )
+        if not relayed:
+            _require_mutation_service(caller)
         problems: list[FieldViolation] = []
         for name, value in (("old_insz", old), ("new_insz", new)):
             try:
@@ -185,7 +205,10 @@ class DirectoryService:
             problems.append(FieldViolation("new_insz", "same number as old_insz", "SAME_INSZ"))
         if problems:
             raise InvalidArgument.for_fields(problems)
-        return self._store.move_subject(old, new)
+        moved = self._store.move_subject(old, new)
+        if self._hubs is not None:
+            moved += self._hubs.move(old, new)  # raises Unavailable: the caller tries again
+        return moved
 
 
 def _require_mutation_service(caller: Caller) -> None:

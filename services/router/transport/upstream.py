@@ -3,13 +3,14 @@ own identity, so that the primary knows "this network holds the person" and rout
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import grpc
 
 from cbss.common.v1 import types_pb2
 from cbss.router.v1 import directory_pb2, directory_pb2_grpc
-from router.service.model import DirectoryEntry
+from router.service.model import ConfigSnapshot, DirectoryEntry
 from router.transport.mapping import from_date
 from runtime.client import failure
 from runtime.errors import Unavailable
@@ -55,3 +56,36 @@ class GrpcUpstreamDirectory:
                 "the primary router did not take the integration; nothing was stored",
                 metadata={"code": info.code.name, "reason": info.reason},
             ) from None
+
+
+class GrpcHubDirectories:
+    """Hubs port: the DirectoryService of every hub registered as a provider (`via_router`),
+    reached over the forwarder's channels (this router's certificate)."""
+
+    def __init__(self, channels: Any, config: Callable[[], ConfigSnapshot]) -> None:
+        self._channels, self._config = channels, config
+
+    def move(self, old: str, new: str) -> int:
+        hubs = {
+            (p.endpoint, p.via_router)
+            for providers in self._config().providers.values()
+            for p in providers
+            if p.via_router
+        }
+        moved = 0
+        for endpoint, hub in sorted(hubs):
+            stub = directory_pb2_grpc.DirectoryServiceStub(self._channels.get(endpoint, hub, hub))
+            try:
+                reply = stub.MoveSubjectEntries(
+                    directory_pb2.MoveSubjectEntriesRequest(old_insz=old, new_insz=new),
+                    timeout=TIMEOUT_SECONDS,
+                )
+            except grpc.RpcError as exc:
+                info = failure(exc)
+                raise Unavailable(
+                    "HUB_UNAVAILABLE",
+                    "a hub did not move its members' entries; ask again (moves are idempotent)",
+                    metadata={"hub": hub, "code": info.code.name, "reason": info.reason},
+                ) from None
+            moved += reply.moved
+        return moved

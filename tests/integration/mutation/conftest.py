@@ -128,6 +128,23 @@ class Register:
             channel.close()  # type: ignore[attr-defined]
         return reply.event.sequence
 
+    def replace(self, old: str, new: str, day: dt.date) -> int:
+        """Replace a number; returns the event's sequence number."""
+        channel, stub = self._stub()
+        try:
+            reply = stub.ReplaceInsz(
+                registry_pb2.ReplaceInszRequest(
+                    old_insz=old,
+                    new_insz=new,
+                    request_id=uuid.uuid4().hex,
+                    effective_date={"year": day.year, "month": day.month, "day": day.day},
+                ),
+                timeout=10,
+            )
+        finally:
+            channel.close()  # type: ignore[attr-defined]
+        return reply.event.sequence
+
 
 def inbox_changes(mesh: Mesh, institution: str) -> list[tuple[str, mutation_pb2.PersonChange]]:  # noqa: F811
     """(attestation id, decoded change) of every mutation attestation in an inbox."""
