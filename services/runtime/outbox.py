@@ -416,6 +416,7 @@ class Dispatcher:
         self.clock = clock or outbox.clock
         self.rng = rng or random.Random()
         self.batch, self.poll_seconds = batch, poll_seconds
+        self._refill = max(1, batch // 4)
         self.lease = dt.timedelta(seconds=lease_seconds)
         self.ack_poll_seconds = ack_poll_seconds
         self.on_delivered = on_delivered
@@ -504,7 +505,10 @@ class Dispatcher:
                         return
                 else:
                     room = self.batch - len(inflight)
-                    claimed = self.claim(room) if room > 0 else []
+                    # Claim in chunks (a quarter of the pipeline at least, or when it ran dry):
+                    # every claim is a write transaction, one per finished delivery is too many.
+                    worth = room >= self._refill or not inflight
+                    claimed = self.claim(room) if room > 0 and worth else []
                     for entry in claimed:
                         fut = self._pool.submit(self._send, entry)
                         inflight[entry.id] = fut

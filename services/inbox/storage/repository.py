@@ -14,6 +14,10 @@ from runtime.clock import as_utc
 from runtime.db import Database
 
 _table = AttestationRow.__table__
+# Built once: building a statement costs more Python time than SQLite takes to run it (measured
+# with `make bench --only mutation`: ten inboxes each storing a delivery per routed call).
+_GET = sa.select(_table).where(_table.c.id == sa.bindparam("attestation_id"))
+_INSERT = sa.insert(_table)
 
 
 def _attestation(row: AttestationRow) -> Attestation:
@@ -41,14 +45,13 @@ class SqlAttestationRepository:
         self._session = session
 
     def get(self, attestation_id: str) -> Attestation | None:
-        row = self._session.scalar(
-            sa.select(AttestationRow).where(AttestationRow.id == attestation_id)
-        )
-        return None if row is None else _attestation(row)
+        row = self._session.execute(_GET, {"attestation_id": attestation_id}).first()
+        return None if row is None else _attestation(row)  # type: ignore[arg-type]
 
     def add(self, att: Attestation) -> None:
         self._session.execute(
-            sa.insert(_table).values(
+            _INSERT,
+            dict(
                 id=att.id,
                 kind=att.kind,
                 subject_insz=att.subject_insz,
@@ -62,7 +65,7 @@ class SqlAttestationRepository:
                 state=att.state.value,
                 acknowledged_at=att.acknowledged_at,
                 router_ticket=att.router_ticket,
-            )
+            ),
         )
 
     def page(self, query: ListQuery, after: int, limit: int) -> list[Attestation]:
