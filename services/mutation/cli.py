@@ -214,11 +214,13 @@ def lags(client: Client) -> None:
     if client.show(reply):
         return
     table = Table(title="lag per institution")
-    for column in ("institution", "pending", "delivered", "acknowledged", "dead", "oldest unacked"):
+    columns = ("institution", "delivery", "pending", "delivered", "acknowledged", "dead", "oldest")
+    for column in columns:
         table.add_column(column)
     for lag in reply.lags:
         table.add_row(
             lag.institution,
+            mutation_pb2.DeliveryMode.Name(lag.delivery).removeprefix("DELIVERY_MODE_").lower(),
             str(lag.pending),
             str(lag.delivered),
             str(lag.acknowledged),

@@ -178,3 +178,21 @@ def test_operators_see_lags_and_positions_and_institutions_may_not(
         assert failure(refused.value).reason == "NOT_AUTHORISED"
     finally:
         channel.close()
+
+
+def test_the_cli_shows_lags_to_operators_and_refuses_institutions(
+    mesh: Mesh, fanout: ServiceHost
+) -> None:
+    from click.testing import CliRunner
+
+    from mutation.cli import cli
+
+    base = ["--target", f"localhost:{fanout.port}", "--pki", str(mesh.pki_dir)]
+    shown = CliRunner().invoke(cli, [*base, "lags"])
+    assert shown.exit_code == 0, shown.output
+    assert "onem" in shown.output and "inbox" in shown.output
+    refused = CliRunner().invoke(cli, [*base, "--as", "institution-onem", "lags"])
+    assert refused.exit_code == 1
+    assert "PERMISSION_DENIED NOT_AUTHORISED" in refused.output
+    mine = CliRunner().invoke(cli, [*base, "--as", "institution-onem", "subscription"])
+    assert mine.exit_code == 0 and "delivery: INBOX" in mine.output
