@@ -18,6 +18,7 @@ from registry.service.queries import RegistryQueries
 from registry.storage import MIGRATIONS
 from registry.storage.repository import mutation_version, unit_factory
 from registry.transport.servicer import RegistryServicer
+from runtime import faults
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
 from runtime.server import Registration, ServiceHost, service_main
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceHost:
     """Build the service (database migrated, servicer wired); `start()` binds the port."""
+    if settings.faults is not None:
+        faults.install(settings.faults)
     clock = clock or SystemClock()
     db = Database(settings.runtime.database_url)
     db.migrate(MIGRATIONS)

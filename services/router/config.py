@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from runtime.config import EnvReader, RuntimeSettings
+from runtime.faults import FaultPlan
 
 SERVICE = "router"
 
@@ -38,6 +39,8 @@ class Settings:
     upstream_addr: str
     #: The primary router's name (its certificate is router/<name>).
     upstream_name: str
+    #: Seeded fault points (runtime.faults; tests only): `router.after_forward`.
+    faults: FaultPlan | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +61,7 @@ class Settings:
             log_retention_days=env.int("LOG_RETENTION_DAYS", 3650, minimum=1, maximum=36500),
             upstream_addr=env.str("UPSTREAM_ROUTER_ADDR", ""),
             upstream_name=env.str("UPSTREAM_ROUTER_NAME", "cbss"),
+            faults=env.faults(),
         )
         env.finish()
         return settings

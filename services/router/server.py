@@ -38,6 +38,7 @@ from router.transport.reflection import fetch_service_files
 from router.transport.registry_client import GrpcPersonRegistry
 from router.transport.servicers import AdminServicer, DirectoryServicer
 from router.transport.upstream import GrpcHubDirectories, GrpcUpstreamDirectory
+from runtime import faults
 from runtime.client import secure_channel, server_name
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
@@ -69,6 +70,8 @@ class ReflectionSource:
 
 def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceHost:
     """Build the router (database migrated, log writer started); `start()` binds the port."""
+    if settings.faults is not None:
+        faults.install(settings.faults)
     clock = clock or SystemClock()
     runtime = settings.runtime
     router_uri = f"spiffe://{TRUST_DOMAIN}/router/{settings.name}"

@@ -13,9 +13,12 @@ the point fails, or ends the process for an `exit` point. Points in the code (gr
 `faults.check`): `inbox.before_commit` (the inbox's transaction is rolled back, as if the inbox
 died before its commit), `inbox.after_commit` (stored, but the reply is lost),
 `outbox.before_send` and `outbox.after_send` (the dispatcher dies before the call, or after it
-but before recording the result). Nothing is injected unless installed: services install the
-plan from their Settings (`install(FaultPlan.parse(...))`), command-line tools with
-`install_from`, tests directly.
+but before recording the result), `mutation.before_commit` and `mutation.after_commit` (the
+mutation service's fan-out, around the transaction that takes a page of events),
+`registry.after_commit` (a change recorded, its reply lost) and `router.after_forward` (the
+holder answered, the router dies before logging and replying). Nothing is injected unless
+installed: services install the plan from their Settings (`EnvReader.faults()`), command-line
+tools with `install_from`, tests directly.
 """
 
 from __future__ import annotations

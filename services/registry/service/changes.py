@@ -44,6 +44,7 @@ from registry.service.names import normalise_first_names, normalise_name
 from registry.service.ports import ConflictError, IdempotencyRecord, RegistryUnit, UnitFactory
 from registry.service.queries import person_not_found
 from registry.service.validation import Problems
+from runtime import faults
 from runtime.clock import Clock
 from runtime.errors import (
     Aborted,
@@ -427,6 +428,7 @@ class RegistryChanges:
         event, created = self._retrying(work)
         if created:
             logger.info("mutation event %d recorded (%s)", event.sequence, event.kind.value)
+        faults.check("registry.after_commit")  # recorded, the reply lost
         return event
 
     def _retrying(self, work: Callable[[RegistryUnit], T]) -> T:

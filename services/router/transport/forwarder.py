@@ -30,7 +30,7 @@ from router.service.checks import Authorised, Decision, Refused, RouteChecker, R
 from router.service.descriptors import MessageDecodeError
 from router.service.message_log import LogEntry
 from router.service.refusals import refusal
-from runtime import identity
+from runtime import faults, identity
 from runtime.client import secure_channel, server_name, trace_headers
 from runtime.config import TlsFiles
 from runtime.errors import ServiceError
@@ -200,6 +200,7 @@ class Forwarder(grpc.GenericRpcHandler):
                 if code is grpc.StatusCode.UNAVAILABLE and attempt + 1 < attempts:
                     continue
                 self._pass_failure(req, decision, exc, start, raw, context)
+        faults.check("router.after_forward")  # the holder answered; the reply is lost
         revealed = auth.method.response_subjects(response)  # type: ignore[attr-defined]
         self._log_forwarded(req, decision, start, raw, response, revealed, "")
         return response

@@ -105,14 +105,15 @@ class Register:
         )
         return channel, registry_pb2_grpc.RegistryServiceStub(channel)
 
-    def move(self, insz: str, day: dt.date, street: str = "Rue Neuve") -> int:
-        """Record a move on `day`; returns the event's sequence number."""
+    def move(self, insz: str, day: dt.date, street: str = "Rue Neuve", request_id: str = "") -> int:
+        """Record a move on `day`; returns the event's sequence number. The same `request_id`
+        again is answered with the same event (the registry's idempotency)."""
         channel, stub = self._stub()
         try:
             reply = stub.ChangeAddress(
                 registry_pb2.ChangeAddressRequest(
                     insz=insz,
-                    request_id=uuid.uuid4().hex,
+                    request_id=request_id or uuid.uuid4().hex,
                     address=types_pb2.Address(
                         street=street,
                         house_number="1",

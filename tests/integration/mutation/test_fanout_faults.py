@@ -1,9 +1,11 @@
-"""Nothing lost, nothing applied twice: a stream of the register's changes while the mutation
-service is killed at seeded fault points (a real process, `CARREFOUR_FAULTS` with `exit`
-points: it ends at once, as `kill -9` would leave it) and the router, the registry and ONEM's
-inbox are stopped abruptly and restarted; then one seeded random run. Afterwards every
-institution that should have each notification has it exactly once, and no one else has it
-(ONEM not for the person it stopped holding before the change's date).
+"""Nothing lost, nothing applied twice: a stream of the register's changes while real processes
+die at seeded fault points (`CARREFOUR_FAULTS` with `exit` points: the process ends at once, as
+`kill -9` would leave it) — the mutation service (before and after its commit, before and after
+a delivery), the registry (a change recorded, its reply lost), the router (the inbox answered,
+the router dies before logging and replying) and ONEM's inbox (stored, the reply lost) — and the
+hub is stopped abruptly; then one seeded random round. Each killed server is restarted on its
+port. Afterwards every institution that should have each notification has it exactly once, and
+no one else has it (ONEM not for the person it stopped holding before the change's date).
 """
 
 from __future__ import annotations
@@ -78,6 +80,71 @@ class FanOutProcess:
         self.proc = None
 
 
+class Swap:
+    """A server of the mesh replaced, on its port, by the same program as a child process with
+    a fault point; when the point kills it, the in-process server is started again."""
+
+    def __init__(self, mesh: Mesh, name: str, faults: str) -> None:
+        self.mesh, self.name, self.deaths = mesh, name, 0
+        port = mesh.port(name)
+        mesh.hosts[name].stop(grace=0)
+        env = {**os.environ, **_process_env(mesh, name, port), "LOG_LEVEL": "WARNING"}
+        env.update(CARREFOUR_FAULTS=faults, CARREFOUR_FAULT_SEED="1", OTEL_SDK_DISABLED="true")
+        program = {"registry": "registry", "router": "router"}.get(name, "inbox")
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-m", program], cwd=ROOT, env=env
+        )
+        self.port = port
+        _wait_listening(port)
+
+    def poll(self) -> None:
+        """Restart in process once the child died at its point."""
+        if self.proc is not None and self.proc.poll() is not None:
+            assert self.proc.returncode == EXIT_CODE, f"{self.name} exited {self.proc.returncode}"
+            self.deaths += 1
+            self.proc = None
+            self._restart()
+
+    def finish(self) -> None:
+        if self.proc is not None:  # the point did not fire (a probabilistic one): stop it
+            self.proc.terminate()
+            self.proc.wait(30)
+            self.proc = None
+            self._restart()
+
+    def _restart(self) -> None:
+        host = self.mesh.makers[self.name](self.port)
+        host.start()
+        self.mesh.hosts[self.name] = host
+
+
+def _process_env(mesh: Mesh, name: str, port: int) -> dict[str, str]:
+    registry = f"localhost:{mesh.port('registry')}"
+    if name == "registry":
+        return service_env(mesh.pki_dir, "registry", mesh.urls["registry"], GRPC_PORT=str(port))
+    if name == "router":
+        return service_env(
+            mesh.pki_dir, "router", mesh.urls["router"], REGISTRY_ADDR=registry,
+            GRPC_PORT=str(port),
+        )  # fmt: skip
+    return service_env(
+        mesh.pki_dir, f"institution-{name}", mesh.urls[name], INBOX_INSTITUTION=name,
+        GRPC_PORT=str(port),
+    )  # fmt: skip
+
+
+def _wait_listening(port: int, timeout: float = 30.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")
+
+
 def _free_port() -> int:
     import socket
 
@@ -150,16 +217,21 @@ def fanout_url(tmp_path: Path) -> object:
         yield url
 
 
-def _move_all(register: Register, inszs: list[str], day: dt.date, moves: list) -> None:
+def _move_all(
+    register: Register, inszs: list[str], day: dt.date, moves: list, swap: Swap | None
+) -> None:
     for insz in inszs:
-        for attempt in range(40):  # the registry may be restarting
+        request_id = f"{insz}-{day:%Y%m%d}"  # a retry is answered with the same event
+        for attempt in range(200):  # the registry may be dying or restarting
             try:
-                moves.append((register.move(insz, day, f"Rue {day:%j}"), insz))
+                moves.append((register.move(insz, day, f"Rue {day:%j}", request_id), insz))
                 break
             except grpc.RpcError as exc:
-                if exc.code() is not grpc.StatusCode.UNAVAILABLE or attempt == 39:
+                if exc.code() is not grpc.StatusCode.UNAVAILABLE or attempt == 199:
                     raise
-                time.sleep(0.25)
+                if swap is not None:
+                    swap.poll()
+                time.sleep(0.1)
 
 
 def _registry_maker(mesh: Mesh):  # noqa: ANN202
@@ -184,33 +256,51 @@ def test_nothing_lost_nothing_twice_while_processes_die(mesh: Mesh, fanout_url: 
     proc = FanOutProcess(mesh, fanout_url)
     seed = int(os.environ.get("MUTATION_FAULT_SEED", random.randrange(1, 10**6)))
     # (faults of the mutation process, what else is stopped and restarted during the round)
+    # (faults of the mutation process, the server that dies meanwhile and its fault point)
     rounds = [
-        ("mutation.before_commit:exit#2", "registry"),
-        ("mutation.after_commit:exit#2", "router"),
-        ("outbox.after_send:exit#3", "onem"),
-        ("outbox.before_send:exit#2", "hub"),
-        ("mutation.before_commit:exit0.3,outbox.after_send:exit0.1", "random"),
+        ("mutation.before_commit:exit#2", "registry", "registry.after_commit:exit#3"),
+        ("mutation.after_commit:exit#2", "router", "router.after_forward:exit#3"),
+        ("outbox.after_send:exit#3", "onem", "inbox.after_commit:exit#2"),
+        ("outbox.before_send:exit#2", "hub", ""),
+        ("mutation.before_commit:exit0.3,outbox.after_send:exit0.1", "random", ""),
     ]
     rng = random.Random(seed)
+    swaps: list[Swap] = []
     try:
-        for number, (faults, other) in enumerate(rounds):
+        for number, (faults, other, point) in enumerate(rounds):
+            if other == "random":
+                other = rng.choice(["registry", "router", "onem"])
+                point = {
+                    "registry": "registry.after_commit:exit0.2",
+                    "router": "router.after_forward:exit0.1",
+                    "onem": "inbox.after_commit:exit0.2",
+                }[other]
             proc.start(faults, seed=seed + number)
+            swap = Swap(mesh, other, point) if point else None
+            if swap is not None:
+                swaps.append(swap)
             day = TODAY - dt.timedelta(days=150 - 10 * number)
             half = len(everyone) // 2
-            _move_all(register, everyone[:half], day, moves)
-            if other == "random":
-                other = rng.choice(["registry", "router", "onem", "hub"])
-            mesh.restart(other)
-            _move_all(register, everyone[half:], day, moves)
-            # Until the point fires, or everything so far arrived (a probabilistic point may
-            # not fire: the round's changes are then simply delivered).
+            _move_all(register, everyone[:half], day, moves, swap)
+            if swap is None:
+                mesh.restart(other)
+            _move_all(register, everyone[half:], day, moves, swap)
+            # Until everything so far arrived: a mutation process killed at its point is started
+            # again without faults (a probabilistic point may not fire at all).
             so_far = _expected(moves, persons, ended)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not proc.died():
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline:
+                if swap is not None:
+                    swap.poll()
+                if proc.died():
+                    proc.start()
                 if _received(mesh) == so_far:
                     break
                 time.sleep(0.1)
             proc.stop()
+            if swap is not None:
+                swap.poll()
+                swap.finish()
         proc.start()  # no faults: it finishes what is left
         expected = _expected(moves, persons, ended)
         try:
@@ -223,9 +313,12 @@ def test_nothing_lost_nothing_twice_while_processes_die(mesh: Mesh, fanout_url: 
         for institution in ("onem", "mut-100", "mut-200"):
             counts = Counter(c.source_sequence for _, c in inbox_changes(mesh, institution))
             assert max(counts.values()) == 1, f"seed {seed}: {institution} twice"
-        assert proc.deaths >= 3, f"seed {seed}: the fault points did not fire"
+        assert proc.deaths >= 3, f"seed {seed}: the mutation service's points did not fire"
+        assert [s.deaths for s in swaps[:3]] == [1, 1, 1], f"seed {seed}: a server survived"
     finally:
         proc.stop()
+        for swap in swaps:
+            swap.finish()
 
 
 def _expected(moves: list[tuple[int, str]], onem_persons: list[str], ended: str) -> dict:
