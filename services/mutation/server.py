@@ -2,7 +2,8 @@
 channels, the fan-out runner, the outbox's dispatcher, servicers, the server.
 
 `python -m mutation` serves, `python -m mutation migrate` only migrates, `python -m mutation
-seed` records the demonstration grants and subscriptions (mutation.seed).
+seed` records the demonstration grants and subscriptions (mutation.seed), `python -m mutation
+purge` applies the retention (mutation.retention).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import grpc
 
 from cbss.mutation.v1 import mutation_pb2, mutation_pb2_grpc
+from mutation import retention
 from mutation.config import SERVICE, Settings
 from mutation.seed import command as seed
 from mutation.service.fanout import FanOut, Runner
@@ -131,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         Settings.from_env,
         create_server,
         MIGRATIONS,
-        {"seed": lambda settings, args: seed.run(settings, args)},
+        {
+            "seed": lambda settings, args: seed.run(settings, args),
+            "purge": lambda settings, args: retention.run(settings, args),
+        },
         argv,
     )

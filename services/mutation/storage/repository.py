@@ -228,6 +228,19 @@ class SqlMutationUnit:
             or 0
         )
 
+    def purge_stream(self, before: dt.datetime) -> int:
+        """Delete acknowledged stream notifications created before `before`."""
+        n, sub = StreamNotificationRow.__table__, SubscriberRow.__table__
+        acknowledged = (
+            sa.select(sub.c.acknowledged_sequence)
+            .where(sub.c.institution == n.c.institution)
+            .scalar_subquery()
+        )
+        result = self._session.execute(
+            sa.delete(n).where(n.c.created_at < before, n.c.seq <= acknowledged)
+        )
+        return result.rowcount or 0
+
     def _stream_lags(self) -> list[Lag]:
         n, s = StreamNotificationRow.__table__, SubscriberRow.__table__
         rows = self._session.execute(

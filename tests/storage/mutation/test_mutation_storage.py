@@ -132,3 +132,27 @@ def test_stream_acknowledgements_only_move_forward(db: Database) -> None:
     with units(write=False) as unit:
         lag = [lag for lag in unit.lags() if lag.institution == "famiwal"][0]
         assert (lag.delivery, lag.pending, lag.acknowledged) == (Delivery.STREAM, 1, 2)
+
+
+def test_retention_purges_only_what_is_delivered_or_acknowledged(db: Database) -> None:
+    from mutation.retention import purge
+
+    units = unit_factory(db, mutation_outbox())
+    fanout = FanOut(units, Directory())
+    fanout.step(Source([_change(1, MAN), _change(2, WOMAN)]))  # onem, cin; famiwal (stream)
+    with db.engine.begin() as conn:  # ONEM's was delivered; cin's is still pending
+        conn.execute(
+            sa.text(
+                "UPDATE outbox_attestation SET status = 'DELIVERED', delivered_at = :at"
+                " WHERE destination = 'onem'"
+            ),
+            {"at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+        )
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert purge(db, later) == (1, 0)  # famiwal's stream notification is not acknowledged
+    with units() as unit:
+        unit.acknowledge("famiwal", unit.last_stream_sequence("famiwal"))
+    assert purge(db, later) == (0, 1)
+    with db.engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT destination, status FROM outbox_attestation")).all()
+    assert left == [("cin", "PENDING")]
