@@ -1,0 +1,65 @@
+"""The edge's settings, from its environment (like every service's)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.envoy import EdgeConfig
+from runtime.config import EnvReader
+
+#: The upstream clusters and the variables naming their addresses (the services' own ports
+#: with the default base).
+UPSTREAM_VARIABLES = {
+    "router": ("ROUTER_ADDR", "localhost:50052"),
+    "dimona": ("DIMONA_ADDR", "localhost:50056"),
+    "dmfa": ("DMFA_ADDR", "localhost:50057"),
+    "drs": ("DRS_ADDR", "localhost:50058"),
+    "mutation": ("MUTATION_ADDR", "localhost:50059"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    edge: EdgeConfig
+    config_path: Path
+    #: Envoy's worker threads: 1 on a 2-core machine (Envoy's own advice for small hosts).
+    concurrency: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = EnvReader(environ)
+        var_dir = Path(env.str("VAR_DIR", "var")).resolve()
+        pki_dir = Path(env.str("PKI_DIR", str(var_dir / "pki"))).resolve()
+        port = env.int("GRPC_PORT", 50049, minimum=0, maximum=65535)
+        edge = EdgeConfig(
+            listen_address=env.str("GRPC_HOST", "127.0.0.1"),
+            listen_port=port,
+            admin_port=env.int("EDGE_ADMIN_PORT", 0, minimum=0, maximum=65535),
+            cert=env.file("TLS_CERT_FILE", pki_dir / "gateway.pem").resolve(),
+            key=env.file("TLS_KEY_FILE", pki_dir / "gateway.key").resolve(),
+            ca=env.file("TLS_CA_FILE", pki_dir / "ca.pem").resolve(),
+            upstreams={
+                cluster: env.str(variable, default)
+                for cluster, (variable, default) in UPSTREAM_VARIABLES.items()
+            },
+            access_log=Path(env.str("EDGE_ACCESS_LOG", str(var_dir / "log" / "edge-access.log"))),
+            rate_per_institution=env.int(
+                "EDGE_RATE_PER_INSTITUTION", 500, minimum=1, maximum=1_000_000
+            ),
+            burst_per_institution=env.int(
+                "EDGE_BURST_PER_INSTITUTION", 1000, minimum=1, maximum=1_000_000
+            ),
+        )
+        settings = cls(
+            edge=edge,
+            config_path=Path(env.str("EDGE_CONFIG", str(var_dir / "edge" / "envoy.json"))),
+            concurrency=env.int("EDGE_CONCURRENCY", 1, minimum=1, maximum=64),
+            log_level=env.choice(
+                "EDGE_LOG_LEVEL", "warning", ("trace", "debug", "info", "warning", "error")
+            ),
+        )
+        env.finish()
+        return settings

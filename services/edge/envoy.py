@@ -1,0 +1,322 @@
+"""The edge's Envoy configuration, rendered from one source for `make run` and Kubernetes.
+
+`render(EdgeConfig)` returns Envoy's bootstrap as a dict (written as JSON, which Envoy reads):
+
+- **Downstream mTLS** with the mesh's CA: a client without a certificate of the mesh never gets
+  a stream. Envoy presents the gateway's certificate (`spiffe://carrefour.local/gateway`).
+- **Identity forwarded, never taken from the client**: `forward_client_cert_details:
+  SANITIZE_SET` replaces any `x-forwarded-client-cert` a client sends with the verified
+  certificate's (URI SAN and subject). The services' runtime (runtime.identity) honours that
+  header only when its TLS peer is the gateway itself.
+- **Routes by gRPC method** (edge.routes: read from the contracts' access options):
+  consultations to the router, declarations and directory/management APIs to their owners,
+  nothing else. Admin APIs: an RBAC filter refuses any principal that is not an admin identity
+  (PERMISSION_DENIED); the services check again.
+- **Upstreams over mTLS** with the gateway's certificate, each upstream's certificate checked
+  for the party that owns it (URI SAN), HTTP/2, gRPC health checks, outlier detection (a
+  holder failing 5 times in a row is ejected for 10 s), retries only for methods declared
+  idempotent (on UNAVAILABLE, reset or refused connection; 2 at most).
+- **A per-institution local rate limit**: a token bucket per client certificate (the XFCC value
+  Envoy itself set), answering RESOURCE_EXHAUSTED.
+- **Access log** of every call without payloads: time, method, gRPC status, duration, the
+  client's certificate URI, the upstream.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.routes import Route, edge_routes
+from runtime.identity import TRUST_DOMAIN
+
+_T = "type.googleapis.com/envoy."
+ADMIN_PRINCIPAL_PREFIX = f"spiffe://{TRUST_DOMAIN}/admin/"
+#: The party whose certificate each upstream cluster must present.
+UPSTREAM_PARTIES: dict[str, str] = {
+    "router": f"spiffe://{TRUST_DOMAIN}/router/cbss",
+    "dimona": f"spiffe://{TRUST_DOMAIN}/institution/onss",
+    "dmfa": f"spiffe://{TRUST_DOMAIN}/institution/onss",
+    "drs": f"spiffe://{TRUST_DOMAIN}/institution/onss",
+    "mutation": f"spiffe://{TRUST_DOMAIN}/institution/cbss",
+}
+ACCESS_LOG_FORMAT = (
+    "%START_TIME% %REQ(:PATH)% grpc-status=%GRPC_STATUS_NUMBER% %DURATION%ms "
+    "client=%DOWNSTREAM_PEER_URI_SAN% upstream=%UPSTREAM_CLUSTER% flags=%RESPONSE_FLAGS% "
+    "upstream-failure=%UPSTREAM_TRANSPORT_FAILURE_REASON% trace=%REQ(TRACEPARENT)%\n"
+)
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    """Where the edge listens, what it presents, and where each upstream cluster is."""
+
+    listen_port: int
+    admin_port: int
+    cert: Path
+    key: Path
+    ca: Path
+    #: cluster -> "host:port"
+    upstreams: dict[str, str]
+    access_log: Path
+    listen_address: str = "127.0.0.1"
+    #: Calls per second per client certificate, and the burst.
+    rate_per_institution: int = 500
+    burst_per_institution: int = 1000
+    parties: dict[str, str] = field(default_factory=lambda: dict(UPSTREAM_PARTIES))
+
+
+def _tls_files(config: EdgeConfig) -> dict[str, Any]:
+    return {
+        "tls_certificates": [
+            {
+                "certificate_chain": {"filename": str(config.cert)},
+                "private_key": {"filename": str(config.key)},
+            }
+        ]
+    }
+
+
+def _listener(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
+    downstream_tls = {
+        "@type": _T + "extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+        "require_client_certificate": True,
+        "common_tls_context": {
+            **_tls_files(config),
+            "validation_context": {"trusted_ca": {"filename": str(config.ca)}},
+            "alpn_protocols": ["h2"],
+        },
+    }
+    manager = {
+        "@type": _T + "extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": "edge",
+        "codec_type": "HTTP2",
+        "forward_client_cert_details": "SANITIZE_SET",
+        "set_current_client_cert_details": {"subject": True, "uri": True},
+        "access_log": [
+            {
+                "name": "envoy.access_loggers.file",
+                "typed_config": {
+                    "@type": _T + "extensions.access_loggers.file.v3.FileAccessLog",
+                    "path": str(config.access_log),
+                    "log_format": {"text_format_source": {"inline_string": ACCESS_LOG_FORMAT}},
+                },
+            }
+        ],
+        "route_config": _route_config(config, routes),
+        "http_filters": [_rbac(routes), _rate_limit(config), _router_filter()],
+    }
+    return {
+        "name": "edge",
+        "address": {
+            "socket_address": {"address": config.listen_address, "port_value": config.listen_port}
+        },
+        "filter_chains": [
+            {
+                "transport_socket": {
+                    "name": "envoy.transport_sockets.tls",
+                    "typed_config": downstream_tls,
+                },
+                "filters": [
+                    {
+                        "name": "envoy.filters.network.http_connection_manager",
+                        "typed_config": manager,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _route_config(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
+    entries = []
+    for route in routes:
+        action: dict[str, Any] = {"cluster": route.cluster, "timeout": "60s"}
+        if route.idempotent:
+            action["retry_policy"] = {
+                "retry_on": "unavailable,reset,connect-failure,refused-stream",
+                "num_retries": 2,
+            }
+        entries.append({"match": {"path": route.path, "grpc": {}}, "route": action})
+    # The health of the edge is the router's: a client (or `make run`) asking the edge's health
+    # learns whether consultations can pass.
+    entries.append(
+        {
+            "match": {"path": "/grpc.health.v1.Health/Check", "grpc": {}},
+            "route": {"cluster": "router", "timeout": "5s"},
+        }
+    )
+    return {
+        "name": "edge",
+        "virtual_hosts": [
+            {
+                "name": "carrefour",
+                "domains": ["*"],
+                "routes": entries,
+            }
+        ],
+    }
+
+
+def _rbac(routes: list[Route]) -> dict[str, Any]:
+    admin_paths = sorted({r.path.rsplit("/", 1)[0] + "/" for r in routes if r.admin_only})
+    return {
+        "name": "envoy.filters.http.rbac",
+        "typed_config": {
+            "@type": _T + "extensions.filters.http.rbac.v3.RBAC",
+            "rules": {
+                "action": "DENY",
+                "policies": {
+                    "admin-apis-for-admins-only": {
+                        "permissions": [
+                            {"url_path": {"path": {"prefix": prefix}}} for prefix in admin_paths
+                        ],
+                        "principals": [
+                            {
+                                "not_id": {
+                                    "authenticated": {
+                                        "principal_name": {"prefix": ADMIN_PRINCIPAL_PREFIX}
+                                    }
+                                }
+                            }
+                        ],
+                    }
+                },
+            },
+        },
+    }
+
+
+def _rate_limit(config: EdgeConfig) -> dict[str, Any]:
+    bucket = {
+        "max_tokens": config.burst_per_institution,
+        "tokens_per_fill": config.rate_per_institution,
+        "fill_interval": "1s",
+    }
+    return {
+        "name": "envoy.filters.http.local_ratelimit",
+        "typed_config": {
+            "@type": _T + "extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+            "stat_prefix": "edge_rate_limit",
+            # The listener-wide bucket is generous: the per-client descriptors do the limiting.
+            "token_bucket": {
+                "max_tokens": 1_000_000,
+                "tokens_per_fill": 1_000_000,
+                "fill_interval": "1s",
+            },
+            "filter_enabled": {"default_value": {"numerator": 100, "denominator": "HUNDRED"}},
+            "filter_enforced": {"default_value": {"numerator": 100, "denominator": "HUNDRED"}},
+            "rate_limited_as_resource_exhausted": True,
+            # One bucket per distinct value of the XFCC header Envoy set: per client certificate.
+            "rate_limits": [
+                {
+                    "actions": [
+                        {
+                            "request_headers": {
+                                "header_name": "x-forwarded-client-cert",
+                                "descriptor_key": "client",
+                            }
+                        }
+                    ]
+                }
+            ],
+            "descriptors": [{"entries": [{"key": "client", "value": ""}], "token_bucket": bucket}],
+            "max_dynamic_descriptors": 10_000,
+        },
+    }
+
+
+def _router_filter() -> dict[str, Any]:
+    return {
+        "name": "envoy.filters.http.router",
+        "typed_config": {"@type": _T + "extensions.filters.http.router.v3.Router"},
+    }
+
+
+def _cluster(config: EdgeConfig, name: str) -> dict[str, Any]:
+    host, _, port = config.upstreams[name].rpartition(":")
+    upstream_tls = {
+        "@type": _T + "extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        "common_tls_context": {
+            **_tls_files(config),
+            "validation_context": {
+                "trusted_ca": {"filename": str(config.ca)},
+                "match_typed_subject_alt_names": [
+                    {"san_type": "URI", "matcher": {"exact": config.parties[name]}}
+                ],
+            },
+            "alpn_protocols": ["h2"],
+        },
+    }
+    return {
+        "name": name,
+        "type": "STRICT_DNS",
+        # The services listen on IPv4 (GRPC_HOST 127.0.0.1 by default): never try ::1 first.
+        "dns_lookup_family": "V4_ONLY",
+        "connect_timeout": "2s",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": _T + "extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        },
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": {"address": host, "port_value": int(port)}
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
+        "health_checks": [
+            {
+                "timeout": "1s",
+                "interval": "5s",
+                "unhealthy_threshold": 2,
+                "healthy_threshold": 1,
+                "grpc_health_check": {},
+            }
+        ],
+        "outlier_detection": {
+            "consecutive_5xx": 5,
+            "base_ejection_time": "10s",
+            "max_ejection_percent": 100,
+        },
+        "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": upstream_tls},
+    }
+
+
+def render(config: EdgeConfig) -> dict[str, Any]:
+    """Envoy's bootstrap for the edge."""
+    routes = edge_routes()
+    clusters = sorted({r.cluster for r in routes} | {"router"})
+    missing = [c for c in clusters if c not in config.upstreams]
+    if missing:
+        raise ValueError(f"no address for upstream cluster(s): {', '.join(missing)}")
+    return {
+        "admin": {
+            "address": {"socket_address": {"address": "127.0.0.1", "port_value": config.admin_port}}
+        },
+        "static_resources": {
+            "listeners": [_listener(config, routes)],
+            "clusters": [_cluster(config, name) for name in clusters],
+        },
+    }
+
+
+def write(config: EdgeConfig, path: Path) -> Path:
+    """Render to `path` (JSON); returns it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config.access_log.parent.mkdir(parents=True, exist_ok=True)  # Envoy opens it at start
+    path.write_text(json.dumps(render(config), indent=2) + "\n")
+    return path

@@ -1,0 +1,111 @@
+"""Which gRPC method the edge sends where, read from the contracts themselves.
+
+One rule, from each method's `(cbss.common.v1.access)` option: a consultation (ACCESS_ROUTED)
+goes to the router, which checks and forwards it; a method its owner answers directly
+(ACCESS_DIRECT) goes to the owner — only for the services the edge exposes (`EXPOSED`, below:
+the declarations employers file, what institutions manage at the CBSS, and the operators' admin
+APIs). Everything else (the register's own mutations, the event feeds the mutation service
+reads, institution inboxes, the echo) stays inside the mesh: the edge has no route to it and
+answers UNIMPLEMENTED.
+
+Retries at the edge only for methods whose contract declares them safe to repeat
+(`idempotency_level` NO_SIDE_EFFECTS or IDEMPOTENT). Admin APIs only for admin identities
+(`spiffe://carrefour.local/admin/...`): Envoy refuses anyone else PERMISSION_DENIED, and each
+service checks it again itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
+
+from cbss.common.v1 import options_pb2
+
+#: The contracts the edge knows (generated modules).
+_PROTO_MODULES = (
+    "cbss.registry.v1.registry_pb2",
+    "cbss.dimona.v1.dimona_pb2",
+    "cbss.dmfa.v1.dmfa_pb2",
+    "cbss.drs.v1.drs_pb2",
+    "cbss.inbox.v1.inbox_pb2",
+    "cbss.mutation.v1.mutation_pb2",
+    "cbss.mutuality.v1.mutuality_pb2",
+    "cbss.router.v1.directory_pb2",
+    "cbss.router.v1.message_log_pb2",
+    "cbss.router.v1.meta_pb2",
+    "cbss.router.v1.router_admin_pb2",
+)
+
+#: Upstream clusters: the router and the services that answer directly at the edge.
+ROUTER = "router"
+
+#: Service -> the cluster answering its ACCESS_DIRECT methods at the edge.
+EXPOSED: dict[str, str] = {
+    # Employers and their bureaus file declarations with the ONSS's services.
+    "cbss.dimona.v1.DimonaService": "dimona",
+    "cbss.dmfa.v1.DmfaService": "dmfa",
+    "cbss.drs.v1.DrsService": "drs",
+    # Institutions manage their part of the reference directory, read the message log about
+    # their own messages and the network's meta-data, and choose their notifications.
+    "cbss.router.v1.DirectoryService": ROUTER,
+    "cbss.router.v1.MessageLogService": ROUTER,
+    "cbss.router.v1.MetaService": ROUTER,
+    "cbss.mutation.v1.SubscriptionService": "mutation",
+    # Operators.
+    "cbss.router.v1.RouterAdminService": ROUTER,
+    "cbss.mutation.v1.MutationAdminService": "mutation",
+}
+
+#: Services only admin identities reach through the edge.
+ADMIN_ONLY = frozenset(
+    {"cbss.router.v1.RouterAdminService", "cbss.mutation.v1.MutationAdminService"}
+)
+
+_SAFE = (
+    descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS,
+    descriptor_pb2.MethodOptions.IDEMPOTENT,
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method's route at the edge."""
+
+    path: str  # /package.Service/Method
+    cluster: str
+    idempotent: bool
+    admin_only: bool
+
+
+def _services() -> list[descriptor.ServiceDescriptor]:
+    pool = descriptor_pool.Default()
+    services = []
+    for name in _PROTO_MODULES:
+        module = importlib.import_module(name)
+        services += list(pool.FindFileByName(module.DESCRIPTOR.name).services_by_name.values())
+    return services
+
+
+def edge_routes() -> list[Route]:
+    """Every method the edge routes, in a stable order."""
+    routes: list[Route] = []
+    for service in _services():
+        for method in service.methods:
+            access = method.GetOptions().Extensions[options_pb2.access]
+            if access == options_pb2.ACCESS_ROUTED:
+                cluster = ROUTER
+            elif access == options_pb2.ACCESS_DIRECT and service.full_name in EXPOSED:
+                cluster = EXPOSED[service.full_name]
+            else:
+                continue
+            routes.append(
+                Route(
+                    path=f"/{service.full_name}/{method.name}",
+                    cluster=cluster,
+                    idempotent=method.GetOptions().idempotency_level in _SAFE,
+                    admin_only=service.full_name in ADMIN_ONLY,
+                )
+            )
+    return sorted(routes, key=lambda r: r.path)
