@@ -297,6 +297,28 @@ MESH: dict[str, ServiceSpec] = {
                 f"{_PY} -m mutation.cli --target localhost:{{mutation}} lags",
             ),
         ),
+        # The edge (Envoy, services/edge): where institutions, employers and operators reach
+        # Carrefour — consultations to the router, declarations to their owners, admin APIs for
+        # admin identities only. Started last: its upstreams are serving.
+        ServiceSpec(
+            "edge",
+            50049,
+            prepare=(),
+            env=(
+                ("ROUTER_ADDR", "localhost:{router}"),
+                ("DIMONA_ADDR", "localhost:{dimona}"),
+                ("DMFA_ADDR", "localhost:{dmfa}"),
+                ("DRS_ADDR", "localhost:{drs}"),
+                ("MUTATION_ADDR", "localhost:{mutation}"),
+            ),
+            try_commands=(
+                f"{_PY} -m mutuality.cli --router localhost:{{edge}} --as institution-onem"
+                " get 85071412330   # through the edge: Envoy -> router -> hub -> mut-100",
+                f"{_PY} -m router.cli --target localhost:{{edge}} --as admin-ops institution list"
+                "   # admin APIs: admin identities only",
+                "tail var/log/edge-access.log   # every call, without payloads",
+            ),
+        ),
     )
 }
 

@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 MESH_ORDER = ["echo", "registry", "router", "hub-cin", "mut-100", "mut-200"]
 MESH_ORDER += ["inbox-onem", "inbox-mut-100", "inbox-mut-200", "inbox-fedris", "inbox-ethias"]
+MESH_ORDER += ["edge"]
 ONEM = "spiffe://carrefour.local/institution/onem"
 SERVICE = "cbss.mutuality.v1.MutualityService"
 START_TIMEOUT = 240
@@ -47,11 +49,12 @@ START_TIMEOUT = 240
 
 def _free_base() -> int:
     """A base whose six ports are free now (the mesh binds base .. base+5)."""
+    low = min(spec.port for spec in MESH.values()) - 50050  # the edge sits below the base
     span = max(spec.port for spec in MESH.values()) - min(spec.port for spec in MESH.values())
     for _ in range(50):
         base = random.randrange(20000, 40000, 10)
         try:
-            for port in range(base, base + span + 1):
+            for port in range(base + low, base + low + span + 1):
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", port))
         except OSError:
@@ -108,9 +111,9 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         stderr.close()
 
 
-def _ask(mesh: dict, insz: str):  # noqa: ANN202
+def _ask(mesh: dict, insz: str, via: str = "router"):  # noqa: ANN202
     files = party_tls(mesh["var"] / "pki", "institution-onem")
-    with secure_channel(f"localhost:{mesh['ports']['router']}", files) as channel:
+    with secure_channel(f"localhost:{mesh['ports'][via]}", files) as channel:
         return mutuality_pb2_grpc.MutualityServiceStub(channel).GetAffiliation.with_call(
             mutuality_pb2.GetAffiliationRequest(insz=insz),
             metadata=[(LEGAL_CONTEXT_HEADER, "unemployment.incapacity-check")],
@@ -148,6 +151,23 @@ def test_primary_reaches_the_members_mutuality_through_the_hub_when_no_destinati
     assert dict(call.initial_metadata())[TICKET_HEADER]
     assert (ONEM, "cin", "FORWARDED") in _logged(mesh, "router", insz)
     assert (ONEM, expected, "FORWARDED") in _logged(mesh, "hub-cin", insz)
+
+
+def test_consultation_through_the_edge_reaches_the_member_as_the_calling_institution(
+    mesh: dict,
+) -> None:
+    """`make run` puts Envoy in front: the same call through the edge's port is ONEM's."""
+    reply, call = _ask(mesh, FIXED_MAN, via="edge")
+    assert reply.affiliation.mutuality == "mut-100"
+    ticket = dict(call.initial_metadata())[TICKET_HEADER]
+    assert (ONEM, "cin", "FORWARDED") in _logged(mesh, "router", FIXED_MAN)
+    assert ticket
+    access_log = mesh["var"] / "log" / "edge-access.log"
+    deadline = time.monotonic() + 10  # Envoy flushes its access log every second
+    while "MutualityService/GetAffiliation grpc-status=0" not in access_log.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert FIXED_MAN not in access_log.read_text()
 
 
 def test_no_holder_when_the_person_is_no_mutualitys_member(mesh: dict) -> None:
@@ -218,4 +238,7 @@ def test_ctrl_c_stops_every_service_gracefully_when_the_mesh_runs(mesh: dict) ->
     assert proc.wait(timeout=60) == 0
     for name in MESH_ORDER:
         log = (mesh["var"] / "log" / f"{name}.log").read_text()
+        if name == "edge":  # Envoy's own words, at the edge's log level (warning)
+            assert "caught ENVOY_SIGTERM" in log.splitlines()[-1], name
+            continue
         assert " stopped" in log.splitlines()[-1], name
