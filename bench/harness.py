@@ -212,6 +212,72 @@ async def _measure_open_loop(
     return Result(name, len(latencies), t1 - t0, latencies, cpu1[0] - cpu0[0], errors, used)
 
 
+class EdgeProcess:
+    """The edge (`python -m edge`: Envoy, which replaces the Python process) on a free port in
+    front of `upstreams` (cluster -> port); ready once a health check through it is SERVING."""
+
+    def __init__(self, var_dir: Path, pki_dir: Path, upstreams: dict[str, int]) -> None:
+        self.label = "envoy"
+        self.var_dir = var_dir
+        self.pki_dir = pki_dir
+        self.upstreams = upstreams
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def __enter__(self) -> EdgeProcess:
+        import socket
+
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        from runtime.client import secure_channel
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        addresses = {
+            name: "localhost:1" for name in ("router", "dimona", "dmfa", "drs", "mutation")
+        }
+        addresses.update({name: f"localhost:{port}" for name, port in self.upstreams.items()})
+        env = {
+            **os.environ,
+            "GRPC_PORT": str(self.port),
+            "VAR_DIR": str(self.var_dir),
+            "PKI_DIR": str(self.pki_dir),
+            "EDGE_CONFIG": str(self.var_dir / "edge" / "envoy.json"),
+            "EDGE_ACCESS_LOG": str(self.var_dir / "log" / "edge-access.log"),
+            "EDGE_LOG_LEVEL": "error",
+            # The bench's single client is one institution: no rate limit in the way.
+            "EDGE_RATE_PER_INSTITUTION": "1000000",
+            "EDGE_BURST_PER_INSTITUTION": "1000000",
+            **{f"{name.upper()}_ADDR": address for name, address in addresses.items()},
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge"], env=env, stdout=subprocess.DEVNULL, stderr=None
+        )
+        deadline = time.monotonic() + 30
+        with secure_channel(f"localhost:{self.port}", party_tls(self.pki_dir, "admin-ops")) as ch:
+            stub = health_pb2_grpc.HealthStub(ch)
+            while True:
+                try:
+                    if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
+                        break
+                except grpc.RpcError:
+                    if time.monotonic() > deadline or self.proc.poll() is not None:
+                        raise RuntimeError("the edge did not start") from None
+                    time.sleep(0.1)
+        return self
+
+    def cpu_seconds(self) -> float:
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
 def cpu_breakdown(result: Result) -> str:
     """CPU µs per message in each process, e.g. `router 612 + registry 430`."""
     return " + ".join(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from google.protobuf import field_mask_pb2
 
-from bench.harness import Result, ServiceProcess, measure
+from bench.harness import EdgeProcess, Result, ServiceProcess, measure
 from bench.registry import registry_process, routing_headers, seeded_inszs
 from cbss.common.v1 import types_pb2
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
@@ -81,7 +81,8 @@ def network(var_dir: Path, pki_dir: Path) -> Iterator[dict[str, ServiceProcess]]
         )
         stack.enter_context(hub)
         _hub_network(router, hub, registry, pki_dir)
-        yield {"registry": registry, "hop": hop, "router": router, "hub": hub}
+        edge = stack.enter_context(EdgeProcess(var_dir, pki_dir, {"router": router.port}))
+        yield {"registry": registry, "hop": hop, "router": router, "hub": hub, "edge": edge}
 
 
 def _hub_network(
@@ -179,6 +180,9 @@ def figures(
         ("via router (checked, logged)", lambda: measure(
             "via router (checked, logged)", router, pki_dir, onem, routed,
             concurrency=n, duration=secs, others=(registry,))),
+        ("via edge + router", lambda: measure(
+            "via edge + router", procs["edge"], pki_dir, onem, routed,
+            concurrency=n, duration=secs, others=(router, registry))),
         ("via router, 1 in flight", lambda: measure(
             "via router, 1 in flight", router, pki_dir, onem, routed,
             concurrency=1, duration=secs, others=(registry,))),
@@ -196,7 +200,19 @@ def targets(results: list[Result]) -> list[str]:
     by = {r.name: r for r in results}
     hop, routed = by["via bare hop (no checks)"], by["via router (checked, logged)"]
     one, open_loop = by["via router, 1 in flight"], by["via router, open loop 500/s"]
+    edge = by["via edge + router"]
+    envoy_us = edge.process_cpu["envoy"] / max(edge.calls, 1) * 1e6
     checks = [
+        (
+            "through the edge >= 85% of the direct router (issue #11)",
+            edge.rate / routed.rate >= 0.85,
+            f"{edge.rate / routed.rate:.0%}",
+        ),
+        (
+            "Envoy <= 0.15 ms CPU per call at --concurrency 1 (issue #11)",
+            envoy_us <= 150,
+            f"{envoy_us / 1000:.3f} ms",
+        ),
         (
             "checked route >= 55% of the bare hop",
             routed.rate / hop.rate >= 0.55,
