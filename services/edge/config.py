@@ -52,6 +52,9 @@ class Settings:
             burst_per_institution=env.int(
                 "EDGE_BURST_PER_INSTITUTION", 1000, minimum=1, maximum=1_000_000
             ),
+            # The collector the services export to (OTEL_TRACES_EXPORTER=otlp) gets the edge's
+            # spans too; unset, the edge does not trace.
+            otlp_endpoint=env.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
         )
         settings = cls(
             edge=edge,

@@ -19,7 +19,10 @@
 - **A per-institution local rate limit**: a token bucket per client certificate (the XFCC value
   Envoy itself set), answering RESOURCE_EXHAUSTED.
 - **Access log** of every call without payloads: time, method, gRPC status, duration, the
-  client's certificate URI, the upstream.
+  client's certificate URI, the upstream, the trace context.
+- **Tracing** (when `otlp_endpoint` is set, like the services' OTEL_EXPORTER_OTLP_ENDPOINT):
+  Envoy starts or continues each call's W3C trace, exports its span over OTLP/gRPC and passes
+  `traceparent` upstream, so the edge, the router, the holder and its database are one trace.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from runtime.identity import TRUST_DOMAIN
 
 _T = "type.googleapis.com/envoy."
 ADMIN_PRINCIPAL_PREFIX = f"spiffe://{TRUST_DOMAIN}/admin/"
+OTLP_CLUSTER = "otlp-collector"
 #: The party whose certificate each upstream cluster must present.
 UPSTREAM_PARTIES: dict[str, str] = {
     "router": f"spiffe://{TRUST_DOMAIN}/router/cbss",
@@ -66,6 +70,8 @@ class EdgeConfig:
     rate_per_institution: int = 500
     burst_per_institution: int = 1000
     parties: dict[str, str] = field(default_factory=lambda: dict(UPSTREAM_PARTIES))
+    #: host:port of an OTLP/gRPC collector (plain HTTP/2); empty: no tracing at the edge.
+    otlp_endpoint: str = ""
 
 
 def _tls_files(config: EdgeConfig) -> dict[str, Any]:
@@ -105,6 +111,7 @@ def _listener(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
                 },
             }
         ],
+        **_tracing(config),
         "route_config": _route_config(config, routes),
         "http_filters": [_rbac(routes), _rate_limit(config), _router_filter()],
     }
@@ -127,6 +134,59 @@ def _listener(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
                 ],
             }
         ],
+    }
+
+
+def _tracing(config: EdgeConfig) -> dict[str, Any]:
+    if not config.otlp_endpoint:
+        return {}
+    return {
+        "tracing": {
+            "provider": {
+                "name": "envoy.tracers.opentelemetry",
+                "typed_config": {
+                    "@type": _T + "config.trace.v3.OpenTelemetryConfig",
+                    "grpc_service": {
+                        "envoy_grpc": {"cluster_name": OTLP_CLUSTER},
+                        "timeout": "2s",
+                    },
+                    "service_name": "cbss.edge",
+                },
+            },
+            "spawn_upstream_span": False,
+        }
+    }
+
+
+def _otlp_cluster(config: EdgeConfig) -> dict[str, Any]:
+    host, _, port = config.otlp_endpoint.removeprefix("http://").rpartition(":")
+    return {
+        "name": OTLP_CLUSTER,
+        "type": "STRICT_DNS",
+        "dns_lookup_family": "V4_ONLY",
+        "connect_timeout": "2s",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": _T + "extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        },
+        "load_assignment": {
+            "cluster_name": OTLP_CLUSTER,
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": {"address": host, "port_value": int(port)}
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
     }
 
 
@@ -303,7 +363,7 @@ def render(config: EdgeConfig) -> dict[str, Any]:
     missing = [c for c in clusters if c not in config.upstreams]
     if missing:
         raise ValueError(f"no address for upstream cluster(s): {', '.join(missing)}")
-    return {
+    bootstrap: dict[str, Any] = {
         "admin": {
             "address": {"socket_address": {"address": "127.0.0.1", "port_value": config.admin_port}}
         },
@@ -312,6 +372,21 @@ def render(config: EdgeConfig) -> dict[str, Any]:
             "clusters": [_cluster(config, name) for name in clusters],
         },
     }
+    if config.otlp_endpoint:
+        bootstrap["static_resources"]["clusters"].append(_otlp_cluster(config))
+        # Spans leave within half a second, one by one (Envoy's default waits 5 s or 5 spans).
+        bootstrap["layered_runtime"] = {
+            "layers": [
+                {
+                    "name": "edge",
+                    "static_layer": {
+                        "tracing.opentelemetry.flush_interval_ms": 500,
+                        "tracing.opentelemetry.min_flush_spans": 1,
+                    },
+                }
+            ]
+        }
+    return bootstrap
 
 
 def write(config: EdgeConfig, path: Path) -> Path:

@@ -7,8 +7,6 @@ from pathlib import Path
 import grpc
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
@@ -18,6 +16,7 @@ from echo.server import create_server
 from runtime.client import party_tls
 from runtime.tls import channel_credentials
 from tests.support.servers import channel_as, running, service_env
+from tests.support.tracing import memory_spans
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +26,8 @@ PARENT_ID = "b7ad6b7169203331"
 
 @pytest.fixture(scope="module")
 def spans() -> InMemorySpanExporter:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)  # once per process; the runtime's tracer follows it
+    exporter = memory_spans()  # once per process; the runtime's tracer follows it
+    exporter.clear()
     return exporter
 
 
