@@ -14,7 +14,7 @@
     python -m dimona.cli --as onss events --after 0
 
 Global options: `--target` (default `$DIMONA_ADDR` or localhost:50056), `--router` (default
-`$ROUTER_ADDR` or localhost:50052), `--as` (a certificate file stem in `--pki`, default
+`$ROUTER_ADDR` or localhost:50049), `--as` (a certificate file stem in `--pki`, default
 `var/pki`), `--employer` (the ONSS number declared for; default: the `--as` employer's own),
 `--reference` (the declaration reference, the idempotency key; default a fresh one), `--json`.
 INSZ arguments may be formatted (`85.07.14-123.30`). Errors: `CODE REASON: message` on stderr,
@@ -198,7 +198,7 @@ def _render_balance(b: dimona_pb2.StudentBalance) -> None:
 
 @click.group()
 @click.option("--target", envvar="DIMONA_ADDR", default="localhost:50056", show_default=True)
-@click.option("--router", envvar="ROUTER_ADDR", default="localhost:50052", show_default=True)
+@click.option("--router", envvar="ROUTER_ADDR", default="localhost:50049", show_default=True)
 @click.option("--as", "party", default="employer-000100006", show_default=True,
               help="Certificate file stem in the PKI folder.")  # fmt: skip
 @click.option("--pki", type=click.Path(path_type=Path), default=Path("var/pki"))

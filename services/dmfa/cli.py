@@ -14,7 +14,7 @@ bureau; consult a worker's quarter through the router, as an institution.
     python -m dmfa.cli --as onss events --after 0
 
 Global options: `--target` (default `$DMFA_ADDR` or localhost:50057), `--dimona` (for `draft`:
-`$DIMONA_ADDR` or localhost:50056), `--router` (`$ROUTER_ADDR` or localhost:50052), `--as` (a
+`$DIMONA_ADDR` or localhost:50056), `--router` (`$ROUTER_ADDR` or localhost:50049), `--as` (a
 certificate file stem in `--pki`, default `var/pki`), `--employer` (the ONSS number; default:
 the `--as` employer's own), `--json`. A declaration file is a `SubmitDeclarationRequest` in
 protobuf JSON (`header` and `workers`): `draft` writes one, `submit` sends it in chunks of 1,000
@@ -148,7 +148,7 @@ def _render_version(v: dmfa_pb2.DeclarationVersion) -> None:
 @click.group()
 @click.option("--target", envvar="DMFA_ADDR", default="localhost:50057", show_default=True)
 @click.option("--dimona", envvar="DIMONA_ADDR", default="localhost:50056", show_default=True)
-@click.option("--router", envvar="ROUTER_ADDR", default="localhost:50052", show_default=True)
+@click.option("--router", envvar="ROUTER_ADDR", default="localhost:50049", show_default=True)
 @click.option("--as", "party", default="employer-000100006", show_default=True,
               help="Certificate file stem in the PKI folder.")  # fmt: skip
 @click.option("--pki", type=click.Path(path_type=Path), default=Path("var/pki"))

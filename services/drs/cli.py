@@ -26,7 +26,7 @@ employer or bureau; ask an employer for a declaration through the router, as an 
 HOURS EUROS` (repeatable: pay and working time of a reference quarter; a closed quarter the DmfA
 holds otherwise is a PAY_CONTRADICTS_DMFA warning) and `--task NAME` (the to-do task answered).
 Global options: `--target` (`$DRS_ADDR` or localhost:50058), `--router` (`$ROUTER_ADDR` or
-localhost:50052), `--as` (a certificate file stem in `--pki`, default `var/pki`), `--employer`
+localhost:50049), `--as` (a certificate file stem in `--pki`, default `var/pki`), `--employer`
 (the ONSS number; default: the `--as` employer's own), `--legal-context` (for `request`; default
 `drs.sickness-request`), `--json`. Errors: `CODE REASON: message` on stderr, exit status 1; a
 REFUSED declaration is printed with its anomalies and exits with status 3.
@@ -183,7 +183,7 @@ def _render(d: drs_pb2.Declaration) -> None:
 
 @click.group()
 @click.option("--target", envvar="DRS_ADDR", default="localhost:50058", show_default=True)
-@click.option("--router", envvar="ROUTER_ADDR", default="localhost:50052", show_default=True)
+@click.option("--router", envvar="ROUTER_ADDR", default="localhost:50049", show_default=True)
 @click.option("--as", "party", default="employer-000100006", show_default=True,
               help="Certificate file stem in the PKI folder.")  # fmt: skip
 @click.option("--pki", type=click.Path(path_type=Path), default=Path("var/pki"))
@@ -530,10 +530,10 @@ def _ticket(call: Any) -> None:
 @click.option("--request-id", default="", help="Your id for this request (default: fresh).")
 @click.option(
     "--router-name",
-    default="cbss",
-    show_default=True,
-    help="The router --router names (its certificate is router/<name>): cin for a member "
-    "mutuality asking through its hub.",
+    default="",
+    help="The router --router names, checked in its certificate (router/<name>): cin for a "
+    "member mutuality asking through its hub. Without it, any party of the mesh's CA at that "
+    "address (the edge, by default).",
 )
 @click.pass_obj
 def request(
@@ -543,11 +543,8 @@ def request(
     (`--router localhost:50053 --router-name cin`), or the mutualities' college."""
     if not client.employer:
         fail("INVALID_ARGUMENT", "EMPLOYER_REQUIRED", "--employer: the employer asked")
-    channel = secure_channel(
-        client.router,
-        party_files(client.pki, client.party),
-        **server_name(f"spiffe://{TRUST_DOMAIN}/router/{router_name}"),
-    )
+    pinned = server_name(f"spiffe://{TRUST_DOMAIN}/router/{router_name}") if router_name else {}
+    channel = secure_channel(client.router, party_files(client.pki, client.party), **pinned)
     reply = invoke(
         drs_pb2_grpc.DrsRequestServiceStub(channel).RequestDeclaration,
         drs_pb2.RequestDeclarationRequest(

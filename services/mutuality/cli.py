@@ -3,7 +3,7 @@
     python -m mutuality.cli --as institution-onem \\
         --legal-context unemployment.incapacity-check get 85.07.14-123.30
 
-The call goes to the primary router (`--router`, default `$ROUTER_ADDR` or localhost:50052)
+The call goes to the primary router (`--router`, default `$ROUTER_ADDR` or localhost:50049)
 with no destination: the primary forwards it to the mutualities' hub, which forwards it to the
 member mutuality that holds the person (both by the reference directory). The primary router's
 ticket is printed on stderr. `--destination` names a provider (e.g. `cin`) instead.
@@ -61,7 +61,7 @@ def _fmt_date(d: date_pb2.Date) -> str:
 
 
 @click.group()
-@click.option("--router", envvar="ROUTER_ADDR", default="localhost:50052", show_default=True)
+@click.option("--router", envvar="ROUTER_ADDR", default="localhost:50049", show_default=True)
 @click.option("--as", "party", default="institution-onem", show_default=True)
 @click.option("--pki", default="var/pki", show_default=True, type=click.Path(path_type=Path))
 @click.option(

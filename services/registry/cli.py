@@ -7,7 +7,7 @@
     python -m registry.cli --json events --after 0
 
 Consultations (`get`, `search`) go through the router (`--router`, default `$ROUTER_ADDR` or
-localhost:50052), which checks the caller's authorisation, legal context and the reference
+localhost:50049), which checks the caller's authorisation, legal context and the reference
 directory, and answers with its ticket (printed on stderr). With a router's own certificate
 (`--as router`) they go straight to the registry, as the router itself sends them (an operator's
 debugging path; `--requester` names the party they are made for).
@@ -70,7 +70,7 @@ class Client:
     as_json: bool
     legal_context: str
     requester: str
-    router: str = "localhost:50052"
+    router: str = "localhost:50049"
 
     def call(self, method: str, request: Message, *, routed: bool = False) -> Any:
         files = party_files(self.pki, self.party)
@@ -343,7 +343,7 @@ def _render_event(response: Any) -> None:
 @click.option(
     "--router",
     envvar="ROUTER_ADDR",
-    default="localhost:50052",
+    default="localhost:50049",
     show_default=True,
     help="host:port of the router, for consultations (env ROUTER_ADDR).",
 )

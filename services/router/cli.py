@@ -12,7 +12,7 @@
 
 Administrative commands run as an administrator (`--as admin-ops`, the default); directory
 commands as the institution whose entries they are. Global options: `--target` (default
-`$ROUTER_ADDR` or localhost:50052), `--as`, `--pki` (default var/pki), `--json`. Errors are
+`$ROUTER_ADDR` or localhost:50049), `--as`, `--pki` (default var/pki), `--json`. Errors are
 printed on stderr as `CODE REASON: message`, with exit status 1.
 """
 
@@ -92,7 +92,7 @@ def _fmt_date(d: date_pb2.Date) -> str:
 
 
 @click.group()
-@click.option("--target", envvar="ROUTER_ADDR", default="localhost:50052", show_default=True)
+@click.option("--target", envvar="ROUTER_ADDR", default="localhost:50049", show_default=True)
 @click.option("--as", "party", default="admin-ops", show_default=True, help="PKI file stem.")
 @click.option("--pki", default="var/pki", show_default=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")

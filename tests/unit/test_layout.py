@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
+#: Not services: the shared runtime, and the edge (Envoy's configuration, no gRPC server).
+NOT_SERVICES = ("runtime", "edge")
 SERVICES = sorted(
-    p.name for p in SERVICES_DIR.iterdir() if (p / "__init__.py").exists() and p.name != "runtime"
+    p.name
+    for p in SERVICES_DIR.iterdir()
+    if (p / "__init__.py").exists() and p.name not in NOT_SERVICES
 )
 
 
@@ -57,6 +61,11 @@ def test_storage_imports_no_grpc_when_checked(service: str) -> None:
 def test_service_imports_no_other_service_when_checked(service: str) -> None:
     others = tuple(s for s in SERVICES if s != service)
     assert _offending(SERVICES_DIR / service, others) == []
+
+
+def test_edge_imports_no_service_when_checked() -> None:
+    """The edge reads the contracts (generated code) and the runtime, never a service."""
+    assert _offending(SERVICES_DIR / "edge", tuple(SERVICES)) == []
 
 
 def test_runtime_pure_modules_import_no_transport_when_checked() -> None:
