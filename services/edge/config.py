@@ -37,7 +37,13 @@ class Settings:
         edge = EdgeConfig(
             listen_address=env.str("GRPC_HOST", "127.0.0.1"),
             listen_port=port,
-            admin_port=env.int("EDGE_ADMIN_PORT", 0, minimum=0, maximum=65535),
+            # Envoy's admin interface (127.0.0.1 only): /stats/prometheus is the edge's metrics.
+            admin_port=env.int(
+                "EDGE_ADMIN_PORT",
+                env.int("METRICS_PORT", 0, minimum=0, maximum=65535),
+                minimum=0,
+                maximum=65535,
+            ),
             cert=env.file("TLS_CERT_FILE", pki_dir / "gateway.pem").resolve(),
             key=env.file("TLS_KEY_FILE", pki_dir / "gateway.key").resolve(),
             ca=env.file("TLS_CA_FILE", pki_dir / "ca.pem").resolve(),

@@ -122,6 +122,8 @@ class RuntimeSettings:
     max_workers: int
     health_interval_seconds: float
     traces_exporter: str
+    #: The Prometheus scrape endpoint's port (http://127.0.0.1:<port>/metrics); 0: none.
+    metrics_port: int = 0
 
     @classmethod
     def read(
@@ -153,4 +155,5 @@ class RuntimeSettings:
             ),
             # The standard OpenTelemetry variable; nothing is exported unless it says so.
             traces_exporter=env.choice("OTEL_TRACES_EXPORTER", "none", _TRACE_EXPORTERS),
+            metrics_port=env.int("METRICS_PORT", 0, minimum=0, maximum=65535),
         )

@@ -242,5 +242,6 @@ def service_main(
         sys.stderr.write(f"usage: python -m {service} [{names}]\n")
         return 2
     telemetry.setup_tracing(service, runtime.traces_exporter)
+    telemetry.setup_metrics(service, runtime.host, runtime.metrics_port)
     create(settings).serve()
     return 0

@@ -58,6 +58,8 @@ class ServiceSpec:
 
 
 DEFAULT_PORT_BASE = 50050
+#: Each service's metrics port is its gRPC port + this.
+METRICS_OFFSET = 1000
 
 
 _PY = ".venv/bin/python"
@@ -365,7 +367,14 @@ class Supervisor:
         return self.ports[spec.name]
 
     def _env(self, spec: ServiceSpec) -> dict[str, str]:
-        env = {**os.environ, "GRPC_PORT": str(self.port(spec)), "VAR_DIR": str(self.var_dir)}
+        env = {
+            **os.environ,
+            "GRPC_PORT": str(self.port(spec)),
+            "VAR_DIR": str(self.var_dir),
+            # Prometheus scrapes http://127.0.0.1:<port + 1000>/metrics (the edge: Envoy's
+            # /stats/prometheus on that port).
+            "METRICS_PORT": str(self.port(spec) + METRICS_OFFSET),
+        }
         if spec.program != spec.name:  # an instance: a database of its own
             env["DATABASE_URL"] = f"sqlite:///{self.var_dir / 'db' / spec.name}.sqlite3"
         if spec.cert:
@@ -485,7 +494,14 @@ def main(argv: list[str] | None = None) -> int:
         for spec in specs:
             out.write(
                 f"  {spec.name:<14} localhost:{supervisor.port(spec)}  mTLS"
-                f"  log {args.var_dir / 'log' / spec.name}.log\n"
+                f"  log {args.var_dir / 'log' / spec.name}.log"
+                f"  metrics :{supervisor.port(spec) + METRICS_OFFSET}\n"
+            )
+        if "edge" in supervisor.ports and any(s.name == "edge" for s in specs):
+            out.write(
+                "\nInstitutions, employers and operators: the edge, "
+                f"localhost:{supervisor.ports['edge']} (Envoy, mTLS);"
+                " the CLIs call it by default.\n"
             )
         commands = [supervisor.fill(c) for s in specs for c in s.try_commands]
         if commands:

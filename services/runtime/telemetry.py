@@ -8,6 +8,11 @@ number still does not reach the log.
 Tracing: the OpenTelemetry SDK; the exporter is chosen by the standard `OTEL_TRACES_EXPORTER`
 (`none` by default: spans are made, so trace ids reach the logs and propagate across gRPC, but
 nothing is exported); the OTLP exporter reads its own standard `OTEL_EXPORTER_OTLP_*` variables.
+
+Metrics: the OpenTelemetry SDK with its Prometheus reader; `METRICS_PORT` opens the scrape
+endpoint (prometheus_client's HTTP server on the service's host). The runtime's interceptor
+records every call in `rpc.server.duration` (ms; by service, method and gRPC status): the
+histogram's count is the request count. Never a payload, an INSZ or a caller in a label.
 """
 
 from __future__ import annotations
@@ -95,6 +100,29 @@ def setup_tracing(service: str, exporter: str = "none") -> TracerProvider:
     trace.set_tracer_provider(provider)
     _provider = provider
     return provider
+
+
+_metrics_started = False
+
+
+def setup_metrics(service: str, host: str, port: int) -> None:
+    """Serve this process's metrics for Prometheus at http://host:port/metrics (once)."""
+    global _metrics_started
+    if _metrics_started or not port:
+        return
+    from opentelemetry import metrics
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics import MeterProvider
+    from prometheus_client import start_http_server
+
+    reader = PrometheusMetricReader()
+    metrics.set_meter_provider(
+        MeterProvider(
+            resource=Resource.create({"service.name": f"cbss.{service}"}), metric_readers=[reader]
+        )
+    )
+    start_http_server(port, addr=host)
+    _metrics_started = True
 
 
 def shutdown_tracing() -> None:

@@ -54,7 +54,10 @@ def _free_base() -> int:
     for _ in range(50):
         base = random.randrange(20000, 40000, 10)
         try:
-            for port in range(base + low, base + low + span + 1):
+            for port in [
+                *range(base + low, base + low + span + 1),
+                *range(base + low + 1000, base + low + span + 1001),  # the metrics ports
+            ]:
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", port))
         except OSError:
@@ -168,6 +171,18 @@ def test_consultation_through_the_edge_reaches_the_member_as_the_calling_institu
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert FIXED_MAN not in access_log.read_text()
+
+
+def test_every_service_and_the_edge_serve_metrics_for_prometheus(mesh: dict) -> None:
+    import urllib.request
+
+    _ask(mesh, FIXED_MAN, via="edge")
+    router = mesh["ports"]["router"] + 1000
+    text = urllib.request.urlopen(f"http://127.0.0.1:{router}/metrics", timeout=5).read().decode()  # noqa: S310
+    assert 'rpc_method="GetAffiliation"' in text  # the router's forwarded calls, by method
+    edge = mesh["ports"]["edge"] + 1000
+    stats = urllib.request.urlopen(f"http://127.0.0.1:{edge}/stats/prometheus", timeout=5)  # noqa: S310
+    assert "envoy_cluster_upstream_rq" in stats.read().decode()
 
 
 def test_no_holder_when_the_person_is_no_mutualitys_member(mesh: dict) -> None:

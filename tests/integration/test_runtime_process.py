@@ -117,3 +117,36 @@ def test_every_bad_variable_is_reported_when_configuration_is_invalid(tmp_path: 
     assert done.returncode == 2
     for variable in ("GRPC_PORT", "LOG_LEVEL", "SHUTDOWN_GRACE_SECONDS", "TLS_CERT_FILE"):
         assert variable in done.stderr
+
+
+def test_metrics_count_calls_by_method_and_status_for_prometheus(
+    pki_dir: Path, database_url: str
+) -> None:
+    import urllib.request
+
+    from tests.support.edge import free_port
+
+    metrics_port = free_port()
+    proc, port = _start(service_env(pki_dir, "echo", database_url, METRICS_PORT=str(metrics_port)))
+    try:
+        with channel_as(pki_dir, "institution-onem", port) as channel:
+            stub = echo_pb2_grpc.EchoServiceStub(channel)
+            for _ in range(3):
+                stub.Echo(echo_pb2.EchoRequest(payload=b"85071412330"), timeout=5)
+            with pytest.raises(grpc.RpcError):
+                stub.GetNote(echo_pb2.GetNoteRequest(name="bad"), timeout=5)
+        url = f"http://127.0.0.1:{metrics_port}/metrics"
+        text = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310 - loopback
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    counts = {
+        line.split("{", 1)[1].split("}", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("rpc_server_duration_milliseconds_count{")
+    }
+    echo_ok = [v for k, v in counts.items() if 'rpc_method="Echo"' in k and '"OK"' in k]
+    refused = [v for k, v in counts.items() if 'rpc_method="GetNote"' in k and '"OK"' not in k]
+    assert echo_ok == [3.0]
+    assert refused == [1.0]
+    assert "85071412330" not in text  # never a payload in a label
