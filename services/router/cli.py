@@ -34,6 +34,8 @@ from cbss.common.v1 import types_pb2
 from cbss.router.v1 import (
     directory_pb2,
     directory_pb2_grpc,
+    message_log_pb2,
+    message_log_pb2_grpc,
     router_admin_pb2,
     router_admin_pb2_grpc,
 )
@@ -306,6 +308,44 @@ def grant(
         ),
     )
     client.show(reply, [_auth_row(reply.authorisation)], AUTH_COLUMNS)
+
+
+_WINDOW_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+@cli.command()
+@click.option("--last", default="1h", show_default=True, help="The window: 15m, 1h, 2d...")
+@pass_client
+def traffic(client: Client, last: str) -> None:
+    """The router's traffic per requesting institution over the last window: messages,
+    refusals by reason, latency percentiles (operators)."""
+    unit = _WINDOW_UNITS.get(last[-1:])
+    if unit is None or not last[:-1].isdigit() or int(last[:-1]) == 0:
+        fail("INVALID_ARGUMENT", "INVALID_PERIOD", "--last: a number and m, h or d, e.g. 1h")
+    request = message_log_pb2.GetTrafficStatisticsRequest()
+    request.start_time.FromDatetime(
+        dt.datetime.now(dt.UTC) - dt.timedelta(seconds=int(last[:-1]) * unit)
+    )
+    reply = client.call(message_log_pb2_grpc.MessageLogServiceStub, "GetTrafficStatistics", request)
+    rows = [
+        (
+            t.requester.removeprefix("spiffe://carrefour.local/"),
+            str(t.messages),
+            str(t.forwarded),
+            str(t.refused),
+            str(t.failed),
+            ", ".join(f"{k} {v}" for k, v in sorted(t.refusals_by_reason.items())),
+            f"{t.latency_p50_ms:.1f}",
+            f"{t.latency_p95_ms:.1f}",
+            f"{t.latency_p99_ms:.1f}",
+        )
+        for t in reply.institutions
+    ]
+    client.show(reply, rows, TRAFFIC_COLUMNS)
+
+
+TRAFFIC_COLUMNS = ("requester", "messages", "forwarded", "refused", "failed",
+                   "refusals by reason", "p50 ms", "p95 ms", "p99 ms")  # fmt: skip
 
 
 @cli.command()

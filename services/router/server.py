@@ -24,6 +24,7 @@ from router.service.checks import RouteChecker
 from router.service.descriptors import ServiceCatalog
 from router.service.directory import DirectoryService
 from router.service.log_queries import LogQueries, LogQuery
+from router.service.monitoring import Monitoring
 from router.service.ports import PersonRegistry
 from router.storage import MIGRATIONS
 from router.storage.admin_store import SqlAdminStore
@@ -158,7 +159,9 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
             ]
         ).result()
 
-    log_queries = LogQueries(SqlLogReader(db), record_query)
+    log_reader = SqlLogReader(db)
+    log_queries = LogQueries(log_reader, record_query)
+    monitoring = Monitoring(log_reader, clock.now)
     forwarder = Forwarder(
         checker,
         log.submit,
@@ -187,7 +190,7 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
             ),
             Registration(
                 message_log_pb2_grpc.add_MessageLogServiceServicer_to_server,
-                MessageLogServicer(log_queries),
+                MessageLogServicer(log_queries, monitoring),
                 message_log_pb2.DESCRIPTOR.services_by_name["MessageLogService"].full_name,
             ),
             Registration(

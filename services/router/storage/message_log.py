@@ -55,6 +55,7 @@ from router.service.message_log import (
     new_chain_id,
     verify,
 )
+from router.service.monitoring import ROUTED_OUTCOMES, LogRow
 from router.storage.models import Base
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
@@ -632,10 +633,21 @@ if __name__ == "__main__":
 
 
 class SqlLogReader:
-    """The log's rows for the audit questions, newest first, keyset-paginated."""
+    """The log's rows for the audit questions, newest first, keyset-paginated; and the routed
+    rows of a window for the operators' monitoring."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def routed_rows(self, start: datetime, end: datetime) -> list[LogRow]:
+        t = _LOG.c
+        query = sa.select(t.ticket, t.requester, t.outcome, t.reason, t.latency_us).where(
+            t.occurred_at >= start,
+            t.occurred_at < end,
+            t.outcome.in_(ROUTED_OUTCOMES),
+        )
+        with self._db.read() as conn:
+            return [LogRow(*r) for r in conn.execute(query)]
 
     def crossings(
         self,
