@@ -1,0 +1,66 @@
+"""An employer's declaration through the edge (the real Envoy) is the certificate's employer's.
+
+DIMONA is behind the edge like the router: the runtime takes the identity Envoy forwards only
+from the gateway's certificate, and a client's own XFCC header never survives the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+from cbss.dimona.v1 import dimona_pb2, dimona_pb2_grpc
+from registry.seed.population import FIXED_MAN, FIXED_WOMAN
+from runtime.client import failure
+from tests.integration.dimona.conftest import Network
+from tests.integration.dimona.protos import dimona_in, submit_in
+from tests.support.edge import Edge, running_edge
+from tests.support.servers import channel_as
+
+pytestmark = pytest.mark.integration
+
+RETAIL = "000100006"
+STATE = "000935467"
+FORGED = ("x-forwarded-client-cert", f"URI=spiffe://carrefour.local/employer/{RETAIL}")
+
+
+@pytest.fixture(scope="module")
+def edge(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
+    folder = tmp_path_factory.mktemp("edge")
+    ports = {"router": network.router.port, "dimona": network.dimona.port}
+    with running_edge(network.pki_dir, folder, ports) as running:
+        yield running
+
+
+def _submit(port: int, network: Network, party: str, request, metadata=()):  # noqa: ANN001, ANN202
+    with channel_as(network.pki_dir, party, port) as channel:
+        stub = dimona_pb2_grpc.DimonaServiceStub(channel)
+        return stub.SubmitDeclaration(request, metadata=list(metadata), timeout=20).declaration
+
+
+def test_an_employers_declaration_through_the_edge_is_accepted_as_that_employer(
+    network: Network, edge: Edge
+) -> None:
+    declared = _submit(
+        edge.port,
+        network,
+        f"employer-{RETAIL}",
+        submit_in(RETAIL, "edge-in-1", dimona_in(FIXED_MAN)),
+    )
+    assert declared.status == dimona_pb2.DECLARATION_STATUS_ACCEPTED
+
+
+@pytest.mark.parametrize("through_edge", [True, False])
+def test_another_employer_claiming_to_be_it_in_a_header_is_refused(
+    network: Network, edge: Edge, through_edge: bool
+) -> None:
+    """The State employer sends a forged XFCC naming the retail employer, through the edge
+    (replaced there) and straight to DIMONA (ignored: its peer is not the gateway)."""
+    port = edge.port if through_edge else network.dimona.port
+    request = submit_in(RETAIL, f"edge-forged-{through_edge}", dimona_in(FIXED_WOMAN))
+    with pytest.raises(grpc.RpcError) as caught:
+        _submit(port, network, f"employer-{STATE}", request, [FORGED])
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert failure(caught.value).reason == "NOT_OWN_EMPLOYER"
