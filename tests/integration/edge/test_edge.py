@@ -189,3 +189,40 @@ def test_rate_limit_is_per_institution_and_answers_resource_exhausted(
             with pytest.raises(grpc.RpcError) as caught:
                 _get_person(channel, routed())
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"},
+        {"EDGE_RATE_PER_INSTITUTION": "1", "EDGE_BURST_PER_INSTITUTION": "1", "GRPC_PORT": "0"},
+    ],
+    ids=["default", "tracing", "tight-rate"],
+)
+def test_every_rendered_variant_passes_envoy_validate(
+    network: Network, tmp_path: Path, variant: dict[str, str]
+) -> None:
+    """`envoy --mode validate` on each configuration the renderer makes (`python -m edge
+    validate`, as an operator runs it)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "PKI_DIR": str(network.pki_dir),
+        "VAR_DIR": str(tmp_path),
+        "ROUTER_ADDR": f"localhost:{network.router.port}",
+        **variant,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "edge", "validate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK" in done.stdout
