@@ -124,6 +124,9 @@ class RuntimeSettings:
     traces_exporter: str
     #: The Prometheus scrape endpoint's port (http://127.0.0.1:<port>/metrics); 0: none.
     metrics_port: int = 0
+    #: A plaintext port serving only grpc.health.v1 (Kubernetes' native gRPC probes cannot
+    #: present a client certificate); 0: none.
+    probe_port: int = 0
 
     @classmethod
     def read(
@@ -156,4 +159,5 @@ class RuntimeSettings:
             # The standard OpenTelemetry variable; nothing is exported unless it says so.
             traces_exporter=env.choice("OTEL_TRACES_EXPORTER", "none", _TRACE_EXPORTERS),
             metrics_port=env.int("METRICS_PORT", 0, minimum=0, maximum=65535),
+            probe_port=env.int("PROBE_PORT", 0, minimum=0, maximum=65535),
         )

@@ -5,6 +5,10 @@ machine, and the database drivers are blocking anyway) on one mTLS port, adds th
 service with a real status, server reflection, and the runtime's interceptor (tracing,
 identity, error mapping, access log). `serve()` runs it until SIGTERM or SIGINT, then drains.
 
+Probes: with PROBE_PORT, a second server — plaintext, on the same host, with nothing but the same
+health service — answers Kubernetes' native gRPC probes, which cannot present a client
+certificate; every other method stays behind mTLS.
+
 Health: every service name (and "") is NOT_SERVING until the readiness check (the database ping)
 passes, and is re-checked every HEALTH_INTERVAL_SECONDS: an unreachable database turns it
 NOT_SERVING, a recovered one SERVING again.
@@ -130,6 +134,11 @@ class ServiceHost:
         self._stopping = threading.Event()
         self._stopped = threading.Event()
         self.port = 0
+        self.probe_port = 0
+        self._probe: grpc.Server | None = None
+        if self.settings.probe_port:
+            self._probe = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self._probe)
 
     def start(self) -> int:
         """Bind the mTLS port (0 = any free port), start serving; returns the bound port."""
@@ -138,6 +147,12 @@ class ServiceHost:
         if self.port == 0:
             raise OSError(f"could not bind {address}")
         self.server.start()
+        if self._probe is not None:
+            probe = f"{self.settings.host}:{self.settings.probe_port}"
+            self.probe_port = self._probe.add_insecure_port(probe)
+            if self.probe_port == 0:
+                raise OSError(f"could not bind the probe port {probe}")
+            self._probe.start()
         self._ready_now = self._check()
         threading.Thread(
             target=self._health_loop, name=f"{self.settings.service}-health", daemon=True
@@ -182,6 +197,8 @@ class ServiceHost:
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
         logger.info("%s stopping (grace %.1fs)", self.settings.service, grace)
         self.server.stop(grace).wait()
+        if self._probe is not None:
+            self._probe.stop(0)
         for callback in self.on_stop:
             try:
                 callback()

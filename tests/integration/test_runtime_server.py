@@ -308,3 +308,23 @@ def test_party_tls_points_at_the_named_files(pki_dir: Path) -> None:
     files = party_tls(pki_dir, "institution-onem")
     assert files.cert.is_file() and files.key.is_file() and files.ca.is_file()
     assert os.stat(files.key).st_mode & 0o077 == 0  # private keys are not world-readable
+
+
+def test_probe_port_serves_only_health_in_plaintext(pki_dir: Path, database_url: str) -> None:
+    """Kubernetes' native gRPC probe has no client certificate: PROBE_PORT answers it the
+    service's health, and nothing else."""
+    host = create_server(
+        Settings.from_env(service_env(pki_dir, "echo", database_url, PROBE_PORT="0"))
+    )
+    assert host.probe_port == 0  # PROBE_PORT=0: no probe server
+    from tests.support.edge import free_port
+
+    host = create_server(
+        Settings.from_env(service_env(pki_dir, "echo", database_url, PROBE_PORT=str(free_port())))
+    )
+    with running(host), grpc.insecure_channel(f"127.0.0.1:{host.probe_port}") as channel:
+        assert _health(channel) == SERVING
+        assert _health(channel, "cbss.echo.v1.EchoService") == SERVING
+        with pytest.raises(grpc.RpcError) as caught:
+            _echo(channel, payload=b"x")
+        assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
