@@ -3,8 +3,9 @@
 - `python -m edge` renders the configuration (edge.envoy, from the environment: edge.config) to
   EDGE_CONFIG and replaces this process with Envoy, so that signals reach Envoy itself (SIGTERM
   drains and stops it) — what `make run` starts.
-- `python -m edge render [--out FILE]` writes the configuration only (Kubernetes' ConfigMap is
-  rendered the same way).
+- `python -m edge render [--out FILE]` writes the configuration only; `--kubernetes` renders it
+  for the cluster (k8s/base: the Services' names, the Secret's mount, the access log on stdout)
+  — the ConfigMap's file, which a test keeps equal to a fresh render.
 - `python -m edge validate [FILE]` runs `envoy --mode validate` on it (exit 1 when invalid).
 """
 
@@ -16,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from edge.config import Settings
-from edge.envoy import write
+from edge.config import UPSTREAM_VARIABLES, Settings
+from edge.envoy import EdgeConfig, write
 from runtime.config import ConfigError
 
 
@@ -26,6 +27,25 @@ def envoy_binary() -> Path:
     import envoy
 
     return Path(envoy.__file__).parent / "_bin" / "envoy"
+
+
+def kubernetes_config() -> EdgeConfig:
+    """The edge in the cluster: upstreams by Service name (each on its make-run port), the
+    gateway's certificate from its Secret, the access log on stdout (the container's log)."""
+    tls = Path("/etc/envoy/tls")
+    return EdgeConfig(
+        listen_address="0.0.0.0",  # noqa: S104 - the pod's address; the Service fronts it
+        listen_port=50049,
+        admin_port=9901,
+        cert=tls / "tls.crt",
+        key=tls / "tls.key",
+        ca=tls / "ca.crt",
+        upstreams={
+            cluster: f"{cluster}:{default.rsplit(':', 1)[1]}"
+            for cluster, (_variable, default) in UPSTREAM_VARIABLES.items()
+        },
+        access_log=Path("/dev/stdout"),
+    )
 
 
 def validate(path: Path) -> subprocess.CompletedProcess[str]:
@@ -42,9 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     render = commands.add_parser("render", help="write the Envoy configuration")
     render.add_argument("--out", type=Path, help="default: EDGE_CONFIG (var/edge/envoy.json)")
+    render.add_argument(
+        "--kubernetes", action="store_true", help="for k8s/base (no environment read)"
+    )
     check = commands.add_parser("validate", help="envoy --mode validate on a configuration")
     check.add_argument("file", nargs="?", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "render" and args.kubernetes:
+        out = args.out or Path("k8s/base/edge/envoy.json")
+        sys.stdout.write(f"{write(kubernetes_config(), out)}\n")
+        return 0
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
