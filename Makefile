@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 print-services:
 	@echo $(SERVICES)
 
-.PHONY: print-services help venv proto pki migrate run test test-storage test-integration lint bench lock clean
+.PHONY: print-services help venv proto pki migrate run demo test test-storage test-integration lint bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ migrate: $(GENERATED) pki ## bring every service's database to the latest migrat
 
 run: $(GENERATED) pki ## install, generate, and start the mesh on the embedded default (SQLite)
 	$(PY) -m runtime.supervise $(MESH)
+
+demo: $(GENERATED) pki ## play a worker's story against the running mesh (`make run` first)
+	$(PY) -m demo
 
 test: $(GENERATED) pki ## install, generate, and run every test (SQLite unless DATABASE_URL says otherwise)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -344,6 +344,38 @@ def traffic(client: Client, last: str) -> None:
     client.show(reply, rows, TRAFFIC_COLUMNS)
 
 
+@cli.command()
+@click.option("--subject", default="", help="A person's INSZ: who consulted their data.")
+@click.option("--requester", default="", help="An institution id: what it asked.")
+@click.option("--citizen-view", is_flag=True, help="Hide crossings under confidential contexts.")
+@pass_client
+def messages(client: Client, subject: str, requester: str, citizen_view: bool) -> None:
+    """The message log: the crossings about a person, or made by an institution, newest first
+    (operators; an institution only its own requests). The query is itself logged."""
+    reply = client.call(
+        message_log_pb2_grpc.MessageLogServiceStub,
+        "ListMessages",
+        message_log_pb2.ListMessagesRequest(
+            subject=subject, requester=requester, citizen_view=citizen_view, page_size=100
+        ),
+    )
+    rows = [
+        (
+            m.occurred_at.ToDatetime(tzinfo=dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            m.requester.removeprefix("spiffe://carrefour.local/"),
+            f"{m.service.rsplit('.', 1)[-1]}/{m.method}",
+            m.legal_context,
+            m.destination,
+            m.capacity,
+            m.outcome + (f" {m.reason}" if m.reason else ""),
+        )
+        for m in reply.messages
+    ]
+    client.show(reply, rows, MESSAGE_COLUMNS)
+
+
+MESSAGE_COLUMNS = ("when (UTC)", "requester", "method", "legal context", "destination",
+                   "capacity", "outcome")  # fmt: skip
 TRAFFIC_COLUMNS = ("requester", "messages", "forwarded", "refused", "failed",
                    "refusals by reason", "p50 ms", "p95 ms", "p99 ms")  # fmt: skip
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
-#: Not services: the shared runtime, and the edge (Envoy's configuration, no gRPC server).
-NOT_SERVICES = ("runtime", "edge")
+#: Not services: the shared runtime, the edge (Envoy's configuration, no gRPC server) and the
+#: demo (a client of the running mesh).
+NOT_SERVICES = ("runtime", "edge", "demo")
 SERVICES = sorted(
     p.name
     for p in SERVICES_DIR.iterdir()

@@ -1,0 +1,1 @@
+"""`make demo`: a story played against the running mesh, through the edge."""
