@@ -314,11 +314,11 @@ MESH: dict[str, ServiceSpec] = {
                 ("MUTATION_ADDR", "localhost:{mutation}"),
             ),
             try_commands=(
+                "make demo   # a worker's story, through the edge, narrated",
                 f"{_PY} -m mutuality.cli --router localhost:{{edge}} --as institution-onem"
                 " get 85071412330   # through the edge: Envoy -> router -> hub -> mut-100",
-                f"{_PY} -m router.cli --target localhost:{{edge}} --as admin-ops institution list"
-                "   # admin APIs: admin identities only",
-                "tail var/log/edge-access.log   # every call, without payloads",
+                f"{_PY} -m router.cli --target localhost:{{edge}} traffic --last 1h"
+                "   # operators: the router's traffic per institution",
             ),
         ),
     )
@@ -485,12 +485,17 @@ def main(argv: list[str] | None = None) -> int:
     # `kill -INT` always stops the mesh gracefully.
     signal.signal(signal.SIGINT, _on_signal)
     try:
+        started = time.monotonic()
         for spec in specs:
             supervisor.prepare(spec)
             supervisor.start(spec)
             supervisor.wait_serving(spec)
+        elapsed = time.monotonic() - started
         out = sys.stdout
-        out.write("\nCarrefour is running (embedded default: SQLite files in var/db/)\n\n")
+        out.write(
+            "\nCarrefour is running (embedded default: SQLite files in var/db/): "
+            f"{len(specs)} services SERVING after {elapsed:.1f} s\n\n"
+        )
         for spec in specs:
             out.write(
                 f"  {spec.name:<14} localhost:{supervisor.port(spec)}  mTLS"
@@ -505,7 +510,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         commands = [supervisor.fill(c) for s in specs for c in s.try_commands]
         if commands:
-            out.write("\nTry:\n" + "".join(f"  {c}\n" for c in commands))
+            # Three to start with (the edge's, when it runs); every one in var/try-commands.txt.
+            edge = [supervisor.fill(c) for s in specs if s.name == "edge" for c in s.try_commands]
+            listed = args.var_dir / "try-commands.txt"
+            listed.write_text("".join(f"{c}\n" for c in commands))
+            out.write("\nTry:\n" + "".join(f"  {c}\n" for c in (edge or commands)[:3]))
+            out.write(f"  (every service's commands to try, {len(commands)}: {listed})\n")
         out.write("\nCtrl-C stops everything.\n")
         out.flush()
         supervisor.watch()

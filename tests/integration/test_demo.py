@@ -50,7 +50,7 @@ def whole_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             assert proc.poll() is None, (var / "supervisor.out").read_text()[-3000:]
             assert time.monotonic() < deadline, "the mesh did not start in 300 s"
             time.sleep(0.5)
-        yield {"var": var, "env": {**env, "PKI_DIR": str(var / "pki")},
+        yield {"var": var, "env": {**env, "PKI_DIR": str(var / "pki")}, "proc": proc,
                "seconds": time.monotonic() - started}  # fmt: skip
     finally:
         proc.send_signal(signal.SIGINT)
@@ -114,3 +114,32 @@ def test_a_second_telling_is_answered_the_same_not_doubled(whole_mesh: dict) -> 
     mut_100 = received[received.index("What mut-100's inbox") : received.index("message log")]
     assert mut_100.count("sickness.zima-001") == 1
     assert mut_100.count("mutation.person.address-changed") == 1
+
+
+def test_make_run_again_on_the_same_var_serves_every_service(whole_mesh: dict) -> None:
+    """A second `make run` (warm: the databases seeded already) brings every service up again
+    — the seeds see their data and pass."""
+    first = whole_mesh["proc"]
+    first.send_signal(signal.SIGINT)
+    assert first.wait(timeout=90) == 0
+    var = whole_mesh["var"]
+    again = var / "supervisor-again.out"
+    with open(again, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runtime.supervise", "--var-dir", str(var), *MESH],
+            cwd=ROOT,
+            env={k: v for k, v in whole_mesh["env"].items() if k != "PKI_DIR"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 300
+            while "Ctrl-C stops everything" not in again.read_text():
+                assert proc.poll() is None, again.read_text()[-3000:]
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+            assert f"{len(MESH)} services SERVING after" in again.read_text()
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=90)

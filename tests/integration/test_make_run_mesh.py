@@ -137,11 +137,16 @@ def test_banner_lists_every_service_and_the_try_commands_on_the_chosen_ports(mes
     banner = mesh["banner"]
     for name in MESH_ORDER:
         assert f"{name:<14} localhost:{mesh['ports'][name]}" in banner
+    assert "services SERVING after" in banner
     router = mesh["ports"]["router"]
+    commands = (mesh["var"] / "try-commands.txt").read_text()
     assert f"mutuality.cli --router localhost:{router} --as institution-onem get 85071412330" in (
-        banner
+        commands
     )
-    assert "{" not in banner.split("Try:")[1]  # every placeholder filled
+    assert "{" not in commands  # every placeholder filled
+    tried = banner.split("Try:")[1].split("(every service's commands")[0]
+    assert len(tried.strip().splitlines()) == 3
+    assert f"--router localhost:{mesh['ports']['edge']}" in tried  # the edge's, first
 
 
 @pytest.mark.parametrize(("insz", "expected"), [(FIXED_MAN, "mut-100"), (FIXED_WOMAN, "mut-200")])

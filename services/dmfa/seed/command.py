@@ -69,7 +69,10 @@ def run(settings: Settings, args: list[str]) -> int:
         added = load(db)
     finally:
         db.dispose()
-    logger.info("dmfa seeded: %d employers" if added else "dmfa already seeded", added)
+    if added:
+        logger.info("dmfa seeded: %d employers", added)
+    else:
+        logger.info("dmfa already seeded")
     return 0
 
 
