@@ -114,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=("all", "mesh", "router", "inbox", "dmfa", "drs", "mutation"),
+        choices=("all", "mesh", "router", "inbox", "dmfa", "drs", "mutation", "startup"),
         default="all",
         help="which figures (mesh: echo, registry, router, DIMONA; router: the same without"
         " DIMONA; inbox, dmfa, drs and mutation each"
-        " start their own network)",
+        " start their own network; startup: make run's time to SERVING, cold and warm)",
     )
-    from bench import dmfa, drs, inbox, mutation
+    from bench import dmfa, drs, inbox, mutation, startup
 
     inbox.add_arguments(parser)
     dmfa.add_arguments(parser)
@@ -144,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in ("all", "mutation"):
         sys.stdout.write(f"\n{mutation.TITLE}:\n")
         lines, ok = mutation.run(args)
+        sys.stdout.write("\n".join(lines) + "\n")
+        status = status or (0 if ok else 1)
+    if args.only in ("all", "startup"):
+        sys.stdout.write(f"\n{startup.TITLE}:\n")
+        lines, ok = startup.run(args)
         sys.stdout.write("\n".join(lines) + "\n")
         status = status or (0 if ok else 1)
     return status

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -333,6 +335,26 @@ def port_base(environ: Mapping[str, str] | None = None) -> int:
     if not raw.isdigit() or not 1024 <= int(raw) <= 65000:
         raise SystemExit(f"CARREFOUR_PORT_BASE must be a port from 1024 to 65000, got {raw!r}")
     return int(raw)
+
+
+def free_port_base() -> int:
+    """A CARREFOUR_PORT_BASE whose every port (services and metrics) is free now: for a second
+    mesh beside another one (tests, benches)."""
+    low = min(spec.port for spec in MESH.values()) - DEFAULT_PORT_BASE  # the edge: below
+    span = max(spec.port for spec in MESH.values()) - min(spec.port for spec in MESH.values())
+    for _ in range(50):
+        base = random.randrange(20000, 40000, 10)
+        try:
+            for port in [
+                *range(base + low, base + low + span + 1),
+                *range(base + low + METRICS_OFFSET, base + low + span + METRICS_OFFSET + 1),
+            ]:
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free port range")
 
 
 def ports(base: int = DEFAULT_PORT_BASE) -> dict[str, int]:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 import os
 import queue
-import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,7 +32,7 @@ from registry.seed.population import FIXED_MAN, FIXED_WOMAN, FIXED_WOMAN_2006
 from runtime import pki
 from runtime.client import failure, party_tls, secure_channel
 from runtime.identity import LEGAL_CONTEXT_HEADER, TICKET_HEADER
-from runtime.supervise import MESH, ports
+from runtime.supervise import free_port_base, ports
 
 pytestmark = pytest.mark.integration
 
@@ -48,22 +46,7 @@ START_TIMEOUT = 240
 
 
 def _free_base() -> int:
-    """A base whose six ports are free now (the mesh binds base .. base+5)."""
-    low = min(spec.port for spec in MESH.values()) - 50050  # the edge sits below the base
-    span = max(spec.port for spec in MESH.values()) - min(spec.port for spec in MESH.values())
-    for _ in range(50):
-        base = random.randrange(20000, 40000, 10)
-        try:
-            for port in [
-                *range(base + low, base + low + span + 1),
-                *range(base + low + 1000, base + low + span + 1001),  # the metrics ports
-            ]:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free port range")
+    return free_port_base()
 
 
 @pytest.fixture(scope="module")
