@@ -29,6 +29,12 @@ from runtime.tls import channel_credentials
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
 @dataclass
 class Result:
     name: str
@@ -99,8 +105,7 @@ class ServiceProcess:
 
     def cpu_seconds(self) -> float:
         assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
+        return process_cpu_seconds(self.proc.pid)
 
     def __exit__(self, *exc: object) -> None:
         if self.proc and self.proc.poll() is None:
@@ -269,8 +274,7 @@ class EdgeProcess:
 
     def cpu_seconds(self) -> float:
         assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
+        return process_cpu_seconds(self.proc.pid)
 
     def __exit__(self, *exc: object) -> None:
         if self.proc and self.proc.poll() is None:

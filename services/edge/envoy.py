@@ -159,10 +159,17 @@ def _tracing(config: EdgeConfig) -> dict[str, Any]:
 
 
 def _otlp_cluster(config: EdgeConfig) -> dict[str, Any]:
-    host, _, port = config.otlp_endpoint.removeprefix("http://").rpartition(":")
+    """The collector: plain HTTP/2 (OTLP/gRPC), on the operators' side."""
+    return _h2_cluster(OTLP_CLUSTER, config.otlp_endpoint.removeprefix("http://"))
+
+
+def _h2_cluster(name: str, address: str) -> dict[str, Any]:
+    """An HTTP/2 cluster of one endpoint, host:port."""
+    host, _, port = address.rpartition(":")
     return {
-        "name": OTLP_CLUSTER,
+        "name": name,
         "type": "STRICT_DNS",
+        # The services listen on IPv4 (GRPC_HOST 127.0.0.1 by default): never try ::1 first.
         "dns_lookup_family": "V4_ONLY",
         "connect_timeout": "2s",
         "typed_extension_protocol_options": {
@@ -172,7 +179,7 @@ def _otlp_cluster(config: EdgeConfig) -> dict[str, Any]:
             }
         },
         "load_assignment": {
-            "cluster_name": OTLP_CLUSTER,
+            "cluster_name": name,
             "endpoints": [
                 {
                     "lb_endpoints": [
@@ -296,7 +303,6 @@ def _router_filter() -> dict[str, Any]:
 
 
 def _cluster(config: EdgeConfig, name: str) -> dict[str, Any]:
-    host, _, port = config.upstreams[name].rpartition(":")
     upstream_tls = {
         "@type": _T + "extensions.transport_sockets.tls.v3.UpstreamTlsContext",
         "common_tls_context": {
@@ -311,33 +317,7 @@ def _cluster(config: EdgeConfig, name: str) -> dict[str, Any]:
         },
     }
     return {
-        "name": name,
-        "type": "STRICT_DNS",
-        # The services listen on IPv4 (GRPC_HOST 127.0.0.1 by default): never try ::1 first.
-        "dns_lookup_family": "V4_ONLY",
-        "connect_timeout": "2s",
-        "typed_extension_protocol_options": {
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                "@type": _T + "extensions.upstreams.http.v3.HttpProtocolOptions",
-                "explicit_http_config": {"http2_protocol_options": {}},
-            }
-        },
-        "load_assignment": {
-            "cluster_name": name,
-            "endpoints": [
-                {
-                    "lb_endpoints": [
-                        {
-                            "endpoint": {
-                                "address": {
-                                    "socket_address": {"address": host, "port_value": int(port)}
-                                }
-                            }
-                        }
-                    ]
-                }
-            ],
-        },
+        **_h2_cluster(name, config.upstreams[name]),
         "health_checks": [
             {
                 "timeout": "1s",
