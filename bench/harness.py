@@ -59,7 +59,22 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-class ServiceProcess:
+class _Child:
+    """A measured child process: its CPU time, and its stop at the end of a `with`."""
+
+    proc: subprocess.Popen | None = None
+
+    def cpu_seconds(self) -> float:
+        assert self.proc is not None
+        return process_cpu_seconds(self.proc.pid)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+class ServiceProcess(_Child):
     """A service started as a process on a free port, with its own var/ folder."""
 
     def __init__(
@@ -102,15 +117,6 @@ class ServiceProcess:
         # Keep draining stdout so the child never blocks on a full pipe.
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
         return self
-
-    def cpu_seconds(self) -> float:
-        assert self.proc is not None
-        return process_cpu_seconds(self.proc.pid)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
 
 
 async def measure(
@@ -217,7 +223,7 @@ async def _measure_open_loop(
     return Result(name, len(latencies), t1 - t0, latencies, cpu1[0] - cpu0[0], errors, used)
 
 
-class EdgeProcess:
+class EdgeProcess(_Child):
     """The edge (`python -m edge`: Envoy, which replaces the Python process) on a free port in
     front of `upstreams` (cluster -> port); ready once a health check through it is SERVING."""
 
@@ -271,15 +277,6 @@ class EdgeProcess:
                         raise RuntimeError("the edge did not start") from None
                     time.sleep(0.1)
         return self
-
-    def cpu_seconds(self) -> float:
-        assert self.proc is not None
-        return process_cpu_seconds(self.proc.pid)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
 
 
 def cpu_breakdown(result: Result) -> str:
