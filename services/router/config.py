@@ -26,6 +26,10 @@ class Settings:
     checkpoint_rows: int
     #: ...or every this many seconds when rows were written since the last one.
     checkpoint_seconds: float
+    #: Group commit of the message log: with at least `log_commit_siblings` messages in
+    #: flight, a commit waits this long (seconds) for the others to join it.
+    log_commit_delay: float
+    log_commit_siblings: int
     #: The person-status index (router.transport.person_index): `strict` (a check sees every
     #: change recorded before it began), `bounded` (within `person_index_staleness` seconds) or
     #: `off` (the register is asked on every message).
@@ -54,6 +58,9 @@ class Settings:
             checkpoint_seconds=env.float(
                 "LOG_CHECKPOINT_SECONDS", 10.0, minimum=0.1, maximum=3600.0
             ),
+            log_commit_delay=env.float("LOG_COMMIT_DELAY_MS", 0.0, minimum=0.0, maximum=100.0)
+            / 1000,
+            log_commit_siblings=env.int("LOG_COMMIT_SIBLINGS", 5, minimum=1, maximum=10_000),
             person_index=env.choice("PERSON_INDEX", "strict", ("strict", "bounded", "off")),
             person_index_staleness=env.float(
                 "PERSON_INDEX_STALENESS_SECONDS", 1.0, minimum=0.05, maximum=60.0

@@ -31,7 +31,7 @@ from router.storage.admin_store import SqlAdminStore
 from router.storage.message_log import LogWriter, SqlLogReader
 from router.storage.repository import SqlConfigSource, SqlDirectory
 from router.transport.catalogs import CatalogCache
-from router.transport.forwarder import ChannelPool, Forwarder
+from router.transport.forwarder import ChannelPool, Forwarder, InFlight
 from router.transport.log_servicer import MessageLogServicer
 from router.transport.meta_servicer import MetaServicer
 from router.transport.person_index import PersonIndex
@@ -78,6 +78,7 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     router_uri = f"spiffe://{TRUST_DOMAIN}/router/{settings.name}"
     db = Database(runtime.database_url)
     db.migrate(MIGRATIONS)
+    in_flight = InFlight()  # routed messages in the forwarder, for the log's group commit
     log = LogWriter(
         db,
         name=f"router-{settings.name}",
@@ -86,6 +87,9 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         clock=clock,
         checkpoint_every=settings.checkpoint_rows,
         checkpoint_interval=settings.checkpoint_seconds,
+        commit_delay=settings.log_commit_delay,
+        commit_siblings=settings.log_commit_siblings,
+        in_flight=in_flight.count,
     )
     log.start()
     config = SqlConfigSource(db)
@@ -169,6 +173,7 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         catalogs.server_streaming,
         clock.now,
         upstream=settings.upstream_name if settings.upstream_addr else "",
+        in_flight=in_flight,
     )
     return ServiceHost(
         settings=runtime,

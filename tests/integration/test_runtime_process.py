@@ -94,8 +94,15 @@ def test_new_calls_are_refused_when_shutting_down(pki_dir: Path, database_url: s
             assert not in_flight.done(), "the refusal came only after the drain"
             assert in_flight.result().payload == b""
         # gRPC answers a call arriving at a stopping server UNAVAILABLE, or CANCELLED when it
-        # arrives while the server is cancelling its pending work (both seen here).
-        assert refused.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        # arrives while the server is cancelling its pending work, or never — when the call's
+        # stream raced the server's GOAWAY, the server no longer asks for calls and the client
+        # waits out its deadline (all three seen here; the last in CI's PostgreSQL run). In
+        # every case the new call was not served.
+        assert refused.code() in (
+            grpc.StatusCode.UNAVAILABLE,
+            grpc.StatusCode.CANCELLED,
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+        )
         assert proc.wait(timeout=10) == 0
     finally:
         if proc.poll() is None:

@@ -24,7 +24,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -164,7 +164,14 @@ class LogWriter:
         checkpoint_every: int = 1000,
         checkpoint_interval: float = 10.0,
         max_batch: int = 500,
+        commit_delay: float = 0.0,
+        commit_siblings: int = 5,
+        in_flight: Callable[[], int] | None = None,
     ) -> None:
+        """`commit_delay` / `commit_siblings` / `in_flight`: PostgreSQL's commit_delay for the
+        log — when a batch starts while at least `commit_siblings` messages are in flight
+        (`in_flight()`, the forwarder's count), wait `commit_delay` seconds so that the
+        messages about to arrive share its commit; alone, a message never waits."""
         if checkpoint_every < 1 or checkpoint_interval <= 0 or max_batch < 1:
             raise ValueError("checkpoint_every, checkpoint_interval and max_batch must be > 0")
         self._db = db
@@ -174,6 +181,9 @@ class LogWriter:
         self._every = checkpoint_every
         self._interval = checkpoint_interval
         self._max_batch = max_batch
+        self._commit_delay = commit_delay
+        self._commit_siblings = commit_siblings
+        self._in_flight = in_flight
         self.chain_id = new_chain_id(name)
         self._head = ChainHead.start(self.chain_id)  # the last COMMITTED row; writer thread only
         self._since_checkpoint = 0
@@ -282,6 +292,12 @@ class LogWriter:
         batch: list[_Pending] = []
         rows = 0
         item = first
+        if (
+            self._commit_delay > 0
+            and self._in_flight is not None
+            and self._in_flight() >= self._commit_siblings
+        ):
+            time.sleep(self._commit_delay)  # let the messages in flight join this commit
         while True:
             if item is _STOP:
                 return batch, True

@@ -85,6 +85,26 @@ class ChannelPool:
             channel.close()
 
 
+class InFlight:
+    """How many routed messages are between arrival and reply (the message log's group commit
+    waits for its siblings only when there are some)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def count(self) -> int:
+        return self._count
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self._count -= 1
+
+
 class Forwarder(grpc.GenericRpcHandler):
     """Answers every method of every registered service by checking and forwarding it."""
 
@@ -96,11 +116,13 @@ class Forwarder(grpc.GenericRpcHandler):
         streaming: Callable[[str], bool | None],
         now: Callable[[], dt.datetime],
         upstream: str = "",
+        in_flight: InFlight | None = None,
     ) -> None:
         """`upstream`: for a hub, the name of the router whose forwarded calls it accepts
         (`router/<upstream>`); a router without one accepts no forwarded calls."""
         self._checker, self._submit, self._channels = checker, submit_log, channels
         self._streaming, self._now, self._upstream = streaming, now, upstream
+        self._in_flight = in_flight or InFlight()
 
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         path = details.method
@@ -110,7 +132,11 @@ class Forwarder(grpc.GenericRpcHandler):
             return grpc.unary_stream_rpc_method_handler(
                 lambda raw, ctx: self._stream(path, raw, ctx)
             )
-        return grpc.unary_unary_rpc_method_handler(lambda raw, ctx: self._unary(path, raw, ctx))
+        return grpc.unary_unary_rpc_method_handler(lambda raw, ctx: self._counted(path, raw, ctx))
+
+    def _counted(self, path: str, raw: bytes, context: grpc.ServicerContext) -> bytes:
+        with self._in_flight:
+            return self._unary(path, raw, context)
 
     # -- checks shared by both call kinds -----------------------------------------------------
     def _admit(

@@ -858,3 +858,32 @@ def test_an_edited_archive_file_is_detected_when_verified(
     report = verify_archive(out, ca_pem)
     assert not report.intact
     assert report.first_problem.kind == "ROW_HASH_MISMATCH"
+
+
+# --- group commit: the commit delay --------------------------------------------------------
+
+
+def test_a_commit_waits_for_its_siblings_when_messages_are_in_flight(
+    new_writer: Callable[..., LogWriter], db: Database
+) -> None:
+    """With messages in flight (PostgreSQL's commit_siblings), the writer waits commit_delay
+    before committing, and the messages arriving meanwhile share that one commit."""
+    writer = new_writer(commit_delay=0.3, commit_siblings=2, in_flight=lambda: 5)
+    inserts: list[str] = []
+    with _on_insert(db, lambda s: inserts.append(s) if _is_log_insert(s) else None):
+        first = writer.submit([_entry(1)])
+        time.sleep(0.05)
+        rest = [writer.submit([_entry(i)]) for i in range(2, 6)]
+        for future in [first, *rest]:
+            future.result(timeout=30)
+    assert len(inserts) == 1
+    assert [r.seq for r in _rows(db, writer.chain_id)] == [1, 2, 3, 4, 5]
+
+
+def test_a_lone_message_never_waits_for_the_commit_delay(
+    new_writer: Callable[..., LogWriter],
+) -> None:
+    writer = new_writer(commit_delay=5.0, commit_siblings=2, in_flight=lambda: 1)
+    start = time.monotonic()
+    writer.submit([_entry(1)]).result(timeout=30)
+    assert time.monotonic() - start < 4.0
