@@ -13,8 +13,10 @@ RUN python -m venv .venv \
     && printf '%s\n' /app/services /app/gen > \
        "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/carrefour.pth" \
     && mkdir gen && .venv/bin/python -m grpc_tools.protoc -I protos -I third_party/googleapis \
-       --python_out=gen --grpc_python_out=gen \
-       $(find protos -name '*.proto' | sort)
+       --python_out=gen --grpc_python_out=gen $(find protos -name '*.proto' | sort) \
+    && .venv/bin/python -m grpc_tools.protoc -I protos -I third_party/googleapis \
+       --include_imports --descriptor_set_out=gen/carrefour.binpb \
+       $(find protos -name '*.proto' | sort) google/rpc/status.proto google/rpc/error_details.proto
 
 FROM python:3.11.7-slim-bookworm
 RUN groupadd --gid 10001 carrefour && useradd --uid 10001 --gid 10001 --no-create-home carrefour

@@ -42,11 +42,16 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 proto: $(GENERATED) ## generate the gRPC code from protos/ into gen/
 
-$(GENERATED): $(PROTOS) $(INSTALLED)
+$(GENERATED): $(PROTOS) $(INSTALLED) Makefile
 	rm -rf $(GEN) && mkdir -p $(GEN)
 	$(PY) -m grpc_tools.protoc -I protos -I third_party/googleapis \
-	  --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) \
-	  --include_imports --descriptor_set_out=$(GEN)/carrefour.binpb $(PROTOS)
+	  --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) $(PROTOS)
+	@# The descriptor set (the edge's REST/JSON transcoder, reflection-free tools) also holds
+	@# google.rpc's error details, so that errors can be printed as JSON; their Python code
+	@# comes from googleapis-common-protos, not from here.
+	$(PY) -m grpc_tools.protoc -I protos -I third_party/googleapis \
+	  --include_imports --descriptor_set_out=$(GEN)/carrefour.binpb $(PROTOS) \
+	  google/rpc/status.proto google/rpc/error_details.proto
 	@touch $@
 
 pki: $(PKI) ## create the development PKI (CA and one certificate per party) in var/pki

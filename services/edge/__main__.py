@@ -45,6 +45,7 @@ def kubernetes_config() -> EdgeConfig:
             for cluster, (_variable, default) in UPSTREAM_VARIABLES.items()
         },
         access_log=Path("/dev/stdout"),
+        descriptors=Path("/app/gen/carrefour.binpb"),  # in the image (Dockerfile)
     )
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 from edge.envoy import EdgeConfig
 from runtime.config import EnvReader
 
+#: The descriptor set `make proto` builds, in this work tree.
+DESCRIPTORS = Path(__file__).resolve().parents[2] / "gen" / "carrefour.binpb"
+
 #: The upstream clusters and the variables naming their addresses (the services' own ports
 #: with the default base).
 UPSTREAM_VARIABLES = {
@@ -61,6 +64,8 @@ class Settings:
             # The collector the services export to (OTEL_TRACES_EXPORTER=otlp) gets the edge's
             # spans too; unset, the edge does not trace.
             otlp_endpoint=env.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+            # REST/JSON at the edge reads the contracts' descriptor set (`make proto`).
+            descriptors=env.file("EDGE_DESCRIPTORS", DESCRIPTORS).resolve(),
         )
         settings = cls(
             edge=edge,

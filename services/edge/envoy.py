@@ -18,6 +18,8 @@
   idempotent (on UNAVAILABLE, reset or refused connection; 2 at most).
 - **A per-institution local rate limit**: a token bucket per client certificate (the XFCC value
   Envoy itself set), answering RESOURCE_EXHAUSTED.
+- **REST/JSON** for the methods annotated `google.api.http` (the gRPC-JSON transcoder, from the
+  descriptor set `make proto` builds), on the same mTLS listener and through the same checks.
 - **Access log** of every call without payloads: time, method, gRPC status, duration, the
   client's certificate URI, the upstream, the trace context.
 - **Tracing** (when `otlp_endpoint` is set, like the services' OTEL_EXPORTER_OTLP_ENDPOINT):
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.routes import Route, edge_routes
+from edge.routes import Route, edge_routes, transcoded_services
 from runtime.identity import TRUST_DOMAIN
 
 _T = "type.googleapis.com/envoy."
@@ -72,6 +74,9 @@ class EdgeConfig:
     parties: dict[str, str] = field(default_factory=lambda: dict(UPSTREAM_PARTIES))
     #: host:port of an OTLP/gRPC collector (plain HTTP/2); empty: no tracing at the edge.
     otlp_endpoint: str = ""
+    #: The contracts' descriptor set (`make proto`: gen/carrefour.binpb), for the REST/JSON
+    #: transcoder; None: no REST/JSON at the edge.
+    descriptors: Path | None = None
 
 
 def _tls_files(config: EdgeConfig) -> dict[str, Any]:
@@ -92,13 +97,14 @@ def _listener(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
         "common_tls_context": {
             **_tls_files(config),
             "validation_context": {"trusted_ca": {"filename": str(config.ca)}},
-            "alpn_protocols": ["h2"],
+            # gRPC speaks HTTP/2; REST/JSON clients may speak HTTP/1.1.
+            "alpn_protocols": ["h2", "http/1.1"],
         },
     }
     manager = {
         "@type": _T + "extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
         "stat_prefix": "edge",
-        "codec_type": "HTTP2",
+        "codec_type": "AUTO",
         "forward_client_cert_details": "SANITIZE_SET",
         "set_current_client_cert_details": {"subject": True, "uri": True},
         "access_log": [
@@ -113,7 +119,12 @@ def _listener(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
         ],
         **_tracing(config),
         "route_config": _route_config(config, routes),
-        "http_filters": [_rbac(routes), _rate_limit(config), _router_filter()],
+        "http_filters": [
+            *_transcoder(config),
+            _rbac(routes),
+            _rate_limit(config),
+            _router_filter(),
+        ],
     }
     return {
         "name": "edge",
@@ -225,6 +236,32 @@ def _route_config(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _transcoder(config: EdgeConfig) -> list[dict[str, Any]]:
+    """REST/JSON to gRPC for the annotated methods; first, so that the checks and the routes
+    that follow see the gRPC call. gRPC requests pass untouched; an HTTP request that maps to no
+    method is refused (404), and gRPC errors come back as JSON with their details."""
+    if config.descriptors is None:
+        return []
+    return [
+        {
+            "name": "envoy.filters.http.grpc_json_transcoder",
+            "typed_config": {
+                "@type": _T + "extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+                "proto_descriptor": str(config.descriptors),
+                "services": transcoded_services(),
+                "print_options": {
+                    "add_whitespace": True,
+                    "always_print_primitive_fields": True,
+                    "preserve_proto_field_names": True,
+                },
+                "convert_grpc_status": True,
+                "request_validation_options": {"reject_unknown_method": True},
+                "ignore_unknown_query_parameters": True,
+            },
+        }
+    ]
 
 
 def _rbac(routes: list[Route]) -> dict[str, Any]:

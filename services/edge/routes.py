@@ -8,6 +8,10 @@ APIs). Everything else (the register's own mutations, the event feeds the mutati
 reads, institution inboxes, the echo) stays inside the mesh: the edge has no route to it and
 answers UNIMPLEMENTED.
 
+REST/JSON: the methods whose contract carries a `google.api.http` annotation are also reachable as
+REST/JSON — Envoy's gRPC-JSON transcoder turns the HTTP request into the gRPC call, which then
+takes the same route (`transcoded_services`).
+
 Retries at the edge only for methods whose contract declares them safe to repeat
 (`idempotency_level` NO_SIDE_EFFECTS or IDEMPOTENT). Admin APIs only for admin identities
 (`spiffe://carrefour.local/admin/...`): Envoy refuses anyone else PERMISSION_DENIED, and each
@@ -19,6 +23,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from google.api import annotations_pb2
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 from cbss.common.v1 import options_pb2
@@ -109,3 +114,14 @@ def edge_routes() -> list[Route]:
                 )
             )
     return sorted(routes, key=lambda r: r.path)
+
+
+def transcoded_services() -> list[str]:
+    """The routed services with at least one method annotated `google.api.http`."""
+    routed = {r.path.split("/")[1] for r in edge_routes()}
+    return sorted(
+        service.full_name
+        for service in _services()
+        if service.full_name in routed
+        and any(m.GetOptions().HasExtension(annotations_pb2.http) for m in service.methods)
+    )

@@ -6,6 +6,8 @@ from the gateway's certificate, and a client's own XFCC header never survives th
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator
 
 import grpc
@@ -64,3 +66,77 @@ def test_another_employer_claiming_to_be_it_in_a_header_is_refused(
         _submit(port, network, f"employer-{STATE}", request, [FORGED])
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert failure(caught.value).reason == "NOT_OWN_EMPLOYER"
+
+
+# --- REST/JSON at the edge (the gRPC-JSON transcoder) ------------------------------------------
+
+
+def _rest(
+    network: Network, edge: Edge, party: str, method: str, path: str, body: bytes | None = None
+) -> tuple[int, dict]:
+    """An HTTP/1.1 JSON request over mTLS with `party`'s certificate."""
+    import http.client
+    import json
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(network.pki_dir / "ca.pem"))
+    context.load_cert_chain(network.pki_dir / f"{party}.pem", network.pki_dir / f"{party}.key")
+    context.check_hostname = False  # the gateway's certificate names the gateway, not localhost
+    connection = http.client.HTTPSConnection("localhost", edge.port, context=context, timeout=20)
+    try:
+        headers = {"content-type": "application/json"} if body is not None else {}
+        connection.request(method, path, body=body, headers=headers)
+        reply = connection.getresponse()
+        text = reply.read().decode()
+        return reply.status, json.loads(text) if text.strip().startswith("{") else {"raw": text}
+    finally:
+        connection.close()
+
+
+def test_an_employer_declares_and_lists_its_periods_as_rest_json(
+    network: Network, edge: Edge
+) -> None:
+    import json
+
+    from google.protobuf import json_format
+
+    body = json_format.MessageToDict(
+        submit_in(RETAIL, "edge-rest-1", dimona_in(FIXED_WOMAN, start=dt.date(2025, 9, 1))),
+        preserving_proto_field_name=True,
+    )
+    del body["parent"]  # in the path
+    status, declared = _rest(
+        network, edge, f"employer-{RETAIL}", "POST", f"/v1/employers/{RETAIL}/declarations",
+        json.dumps(body).encode(),
+    )  # fmt: skip
+    assert status == 200, declared
+    assert declared["declaration"]["status"] == "DECLARATION_STATUS_ACCEPTED"
+    period = declared["declaration"]["period_id"]
+    status, listed = _rest(
+        network, edge, f"employer-{RETAIL}", "GET",
+        f"/v1/employers/{RETAIL}/periods?worker_insz={FIXED_WOMAN}",
+    )  # fmt: skip
+    assert status == 200, listed
+    assert str(period) in {str(p["period_id"]) for p in listed["periods"]}
+    status, one = _rest(
+        network, edge, f"employer-{RETAIL}", "GET", f"/v1/employers/{RETAIL}/periods/{period}"
+    )
+    assert status == 200 and one["period"]["worker_insz"] == FIXED_WOMAN
+
+
+def test_rest_errors_are_json_with_the_status_and_reason(network: Network, edge: Edge) -> None:
+    # Another employer's periods: PERMISSION_DENIED -> 403, the reason in the details.
+    status, error = _rest(
+        network, edge, f"employer-{STATE}", "GET", f"/v1/employers/{RETAIL}/periods"
+    )
+    assert status == 403
+    assert "NOT_OWN_EMPLOYER" in json.dumps(error)
+    # Bad JSON: 400, nothing reaches DIMONA.
+    status, _ = _rest(
+        network, edge, f"employer-{RETAIL}", "POST", f"/v1/employers/{RETAIL}/declarations",
+        b"{not json",
+    )  # fmt: skip
+    assert status == 400
+    # A path that maps to no method: 404.
+    status, _ = _rest(network, edge, f"employer-{RETAIL}", "GET", "/v1/nowhere")
+    assert status == 404
