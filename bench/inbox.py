@@ -54,6 +54,18 @@ def _uri(kind: str, name: str) -> dict[str, str]:
     return server_name(f"spiffe://carrefour.local/{kind}/{name}")
 
 
+def inbox_process(var_dir: Path, pki_dir: Path, institution: str) -> ServiceProcess:
+    """An institution's inbox (not started), with a database of its own."""
+    return ServiceProcess(
+        "inbox",
+        var_dir,
+        pki_dir,
+        label=f"inbox-{institution}",
+        INBOX_INSTITUTION=institution,
+        DATABASE_URL=f"sqlite:///{var_dir / f'inbox-{institution}.sqlite3'}",
+    )
+
+
 @contextlib.contextmanager
 def network(var_dir: Path, pki_dir: Path) -> Iterator[dict[str, ServiceProcess]]:
     """Registry, primary, hub and three inboxes, seeded as `make run` seeds them."""
@@ -62,16 +74,7 @@ def network(var_dir: Path, pki_dir: Path) -> Iterator[dict[str, ServiceProcess]]
         reg = f"localhost:{registry.port}"
         procs: dict[str, ServiceProcess] = {"registry": registry}
         for inst in INBOXES:
-            procs[inst] = stack.enter_context(
-                ServiceProcess(
-                    "inbox",
-                    var_dir,
-                    pki_dir,
-                    label=f"inbox-{inst}",
-                    INBOX_INSTITUTION=inst,
-                    DATABASE_URL=f"sqlite:///{var_dir / f'inbox-{inst}.sqlite3'}",
-                )
-            )
+            procs[inst] = stack.enter_context(inbox_process(var_dir, pki_dir, inst))
         router = stack.enter_context(
             ServiceProcess("router", var_dir, pki_dir, REGISTRY_ADDR=reg, ROUTER_NAME="cbss")
         )

@@ -40,6 +40,7 @@ from pathlib import Path
 import grpc
 
 from bench.harness import ServiceProcess
+from bench.inbox import inbox_process
 from bench.registry import SEEDED, registry_process
 from cbss.common.v1 import types_pb2
 from cbss.inbox.v1 import inbox_pb2
@@ -291,16 +292,7 @@ def network(var_dir: Path, pki_dir: Path) -> Iterator[dict[str, ServiceProcess]]
         reg = f"localhost:{registry.port}"
         procs: dict[str, ServiceProcess] = {"registry": registry}
         for inst in INSTITUTIONS:
-            procs[inst] = stack.enter_context(
-                ServiceProcess(
-                    "inbox",
-                    var_dir,
-                    pki_dir,
-                    label=f"inbox-{inst}",
-                    INBOX_INSTITUTION=inst,
-                    DATABASE_URL=f"sqlite:///{var_dir / f'inbox-{inst}.sqlite3'}",
-                )
-            )
+            procs[inst] = stack.enter_context(inbox_process(var_dir, pki_dir, inst))
         router = stack.enter_context(
             ServiceProcess("router", var_dir, pki_dir, REGISTRY_ADDR=reg, ROUTER_NAME="cbss")
         )
