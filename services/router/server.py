@@ -78,7 +78,8 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     router_uri = f"spiffe://{TRUST_DOMAIN}/router/{settings.name}"
     db = Database(runtime.database_url)
     db.migrate(MIGRATIONS)
-    in_flight = InFlight()  # routed messages in the forwarder, for the log's group commit
+    # Routed messages in the forwarder, counted only for the log's commit delay (when set).
+    in_flight = InFlight() if settings.log_commit_delay > 0 else None
     log = LogWriter(
         db,
         name=f"router-{settings.name}",
@@ -89,7 +90,7 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         checkpoint_interval=settings.checkpoint_seconds,
         commit_delay=settings.log_commit_delay,
         commit_siblings=settings.log_commit_siblings,
-        in_flight=in_flight.count,
+        in_flight=in_flight.count if in_flight is not None else None,
     )
     log.start()
     config = SqlConfigSource(db)
