@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 
 import grpc
@@ -121,6 +122,14 @@ def test_an_employer_declares_and_lists_its_periods_as_rest_json(
         network, edge, f"employer-{RETAIL}", "GET", f"/v1/employers/{RETAIL}/periods/{period}"
     )
     assert status == 200 and one["period"]["worker_insz"] == FIXED_WOMAN
+    # The access log names the gRPC method the request became, never the REST path's query
+    # (the worker's INSZ was in it).
+    deadline = time.monotonic() + 10  # Envoy flushes its access log every second
+    while "DimonaService/GetPeriod" not in (text := edge.access_log.read_text()):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.2)
+    assert "/cbss.dimona.v1.DimonaService/ListPeriods" in text
+    assert FIXED_WOMAN not in text
 
 
 def test_rest_errors_are_json_with_the_status_and_reason(network: Network, edge: Edge) -> None:
