@@ -7,6 +7,14 @@ the TLS auth context. A `x-forwarded-client-cert` header (Envoy's XFCC) is honou
 TLS peer itself is the gateway: from any other peer it is ignored, so a client can never claim an
 identity in metadata.
 
+People signed in at the portal have no certificate: the edge's browser listener verifies their
+token (a JWT, RS256, from the identity provider) and forwards its payload in `x-carrefour-claims`
+(Envoy's `forward_payload_header`, base64url JSON), which is honoured — like XFCC — only when
+the TLS peer is the gateway. A citizen is the party `person/{insz}` (`sub`); a person acting for
+an employer (claims `employer` and `role`, from the identity provider's mandate table) is the
+party `employer/{onss}` with `person` (who acted) and `role` set. The edge removes both headers
+from anything a client sends, each on the listener that does not set it.
+
 Consultations (methods declared `ACCESS_ROUTED` in their proto) are called only by a router,
 which passes the original requester, the legal context, its ticket and the capacity used as
 metadata (`ROUTING_HEADERS`). Those headers are read only when the TLS peer is a router; the
@@ -19,7 +27,9 @@ Free of grpc: the functions take the server context duck-typed, so service code 
 
 from __future__ import annotations
 
+import base64
 import contextvars
+import json
 import enum
 import re
 from collections.abc import Iterable
@@ -30,6 +40,8 @@ from runtime import identifiers
 
 TRUST_DOMAIN = "carrefour.local"
 XFCC_HEADER = "x-forwarded-client-cert"
+#: A person's verified token payload, set by the edge's browser listener (base64url JSON).
+CLAIMS_HEADER = "x-carrefour-claims"
 
 # Metadata a caller sends to the router with a consultation.
 LEGAL_CONTEXT_HEADER = "cbss-legal-context"  # required, at most 64 characters
@@ -61,6 +73,15 @@ class PartyKind(enum.Enum):
     ADMIN = "admin"
     ROUTER = "router"
     GATEWAY = "gateway"
+    #: A person signed in at the portal (id = INSZ); never a certificate.
+    PERSON = "person"
+
+
+#: Roles a person may hold for an employer (the identity provider's mandate table): a
+#: `declarant` files and reads the employer's declarations, a `reader` only reads them.
+ROLE_DECLARANT = "declarant"
+ROLE_READER = "reader"
+ROLES = (ROLE_DECLARANT, ROLE_READER)
 
 
 class IdentityError(ValueError):
@@ -76,6 +97,10 @@ class Caller:
     #: True when the identity was forwarded by the gateway (Envoy) rather than read from the
     #: TLS peer directly.
     via_gateway: bool = False
+    #: For an employer acting through a person signed in at the portal: that person's INSZ and
+    #: role (ROLES). Empty for a certificate.
+    person: str = ""
+    role: str = ""
 
     @property
     def uri(self) -> str:
@@ -88,6 +113,19 @@ class Caller:
 
     def is_a(self, *kinds: PartyKind) -> bool:
         return self.kind in kinds
+
+    @property
+    def log_name(self) -> str:
+        """The caller as application logs may name it: never a person's INSZ."""
+        if self.kind is PartyKind.PERSON:
+            return f"{_PREFIX}person/*"
+        return f"{self.uri} (person)" if self.person else self.uri
+
+    @property
+    def may_declare(self) -> bool:
+        """May file declarations: any certificate of the employer or bureau, or a person whose
+        role for the employer is `declarant` (a `reader` only reads)."""
+        return not self.person or self.role == ROLE_DECLARANT
 
 
 def parse_spiffe_uri(uri: str) -> Caller:
@@ -111,6 +149,8 @@ def parse_spiffe_uri(uri: str) -> Caller:
             party_id = identifiers.parse_onss_number(party_id).value
         elif kind is PartyKind.BUREAU:
             party_id = identifiers.parse_enterprise_number(party_id).value
+        elif kind is PartyKind.PERSON:
+            party_id = identifiers.parse_insz(party_id).value
         elif not _INSTITUTION_ID.match(party_id):
             raise IdentityError("ids are lower-case letters, digits and dashes")
     except identifiers.IdentifierError as exc:
@@ -124,9 +164,11 @@ def _party_from_uris(uris: Iterable[bytes | str]) -> Caller | None:
     for raw in uris:
         uri = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
         try:
-            found.append(parse_spiffe_uri(uri))
+            party = parse_spiffe_uri(uri)
         except IdentityError:
             continue
+        if party.kind is not PartyKind.PERSON:  # a certificate never names a person
+            found.append(party)
     return found[0] if len(found) == 1 else None
 
 
@@ -159,10 +201,38 @@ def _xfcc_uri(header: str) -> list[str]:
     return uris
 
 
-def caller_from_context(context: Any) -> Caller | None:
-    """The caller of a gRPC server call, from its TLS auth context (or the gateway's XFCC).
+def caller_from_claims(encoded: str) -> Caller | None:
+    """The party a verified token's payload names (`x-carrefour-claims`), or None when the
+    payload is not what the identity provider issues."""
+    try:
+        padded = encoded + "=" * (-len(encoded) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(claims, dict):
+            return None
+        sub = claims.get("sub")
+        person = identifiers.parse_insz(sub).value if isinstance(sub, str) else None
+    except (ValueError, UnicodeError, identifiers.IdentifierError):
+        return None
+    if person is None:
+        return None
+    employer, role = claims.get("employer"), claims.get("role")
+    if employer is None:
+        return Caller(PartyKind.PERSON, person, via_gateway=True)
+    if not isinstance(employer, str) or role not in ROLES:
+        return None
+    try:
+        onss = identifiers.parse_onss_number(employer).value
+    except identifiers.IdentifierError:
+        return None
+    return Caller(PartyKind.EMPLOYER, onss, via_gateway=True, person=person, role=role)
 
-    Returns None when the peer presented no certificate naming exactly one party.
+
+def caller_from_context(context: Any) -> Caller | None:
+    """The caller of a gRPC server call, from its TLS auth context (or what the gateway
+    forwards: a person's verified token, or a client certificate's XFCC).
+
+    Returns None when the peer presented no certificate naming exactly one party, or when the
+    gateway forwarded an identity that names none.
     """
     auth = context.auth_context() or {}
     peer = _party_from_uris(auth.get("x509_subject_alternative_name", ()) or ())
@@ -170,7 +240,11 @@ def caller_from_context(context: Any) -> Caller | None:
         peer = _party_from_uris(auth.get("peer_uri", ()) or ())
     if peer is None or peer.kind is not PartyKind.GATEWAY:
         return peer
-    for key, value in context.invocation_metadata() or ():
+    metadata = context.invocation_metadata() or ()
+    for key, value in metadata:
+        if key == CLAIMS_HEADER:
+            return caller_from_claims(value)
+    for key, value in metadata:
         if key == XFCC_HEADER:
             forwarded = _party_from_uris(_xfcc_uri(value))
             if forwarded is None or forwarded.kind is PartyKind.GATEWAY:

@@ -267,5 +267,5 @@ def _log_call(method: str, code: str, start: float, caller: identity.Caller | No
             method,
             code,
             (time.perf_counter() - start) * 1000,
-            caller.uri if caller else "-",
+            caller.log_name if caller else "-",
         )

@@ -43,6 +43,7 @@ class FakeContext:
         (P + "admin/ops", Caller(PartyKind.ADMIN, "ops")),
         (P + "router/cbss", Caller(PartyKind.ROUTER, "cbss")),
         (P + "gateway", Caller(PartyKind.GATEWAY, "")),
+        (P + "person/85071412330", Caller(PartyKind.PERSON, "85071412330")),
     ],
 )
 def test_party_is_parsed_when_uri_is_valid(uri: str, expected: Caller) -> None:
@@ -54,6 +55,7 @@ def test_party_is_parsed_when_uri_is_valid(uri: str, expected: Caller) -> None:
     [
         "spiffe://other.domain/institution/onem",
         P + "citizen/85071412330",
+        P + "person/85071412331",  # bad check digits
         P + "institution/",
         P + "institution/ONEM",
         P + "institution/onem/extra",
@@ -133,3 +135,82 @@ def test_certificate_is_reissued_when_it_lacks_the_party_host(tmp_path) -> None:
     (tmp_path / "old.key").write_bytes(other_key)
     assert pki.init(tmp_path, (party,)) == ["old"]
     assert pki.init(tmp_path, (party,)) == []  # current now: kept
+
+
+# -- a person signed in at the portal: the verified token's payload, from the gateway only ----
+def _claims(**claims: object) -> str:
+    import base64
+    import json
+
+    raw = json.dumps(claims).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+GATEWAY = [P + "gateway"]
+JAN = "85071412330"
+
+
+def test_citizen_is_the_person_its_token_names_when_forwarded_by_gateway() -> None:
+    ctx = FakeContext(GATEWAY, [("x-carrefour-claims", _claims(sub=JAN, aud="carrefour-portal"))])
+    caller = caller_from_context(ctx)
+    assert caller == Caller(PartyKind.PERSON, JAN, via_gateway=True)
+    assert JAN not in caller.log_name
+
+
+def test_person_acting_for_employer_is_the_employer_with_person_and_role() -> None:
+    claims = _claims(sub=JAN, employer="000100006", role="reader")
+    caller = caller_from_context(FakeContext(GATEWAY, [("x-carrefour-claims", claims)]))
+    assert caller == Caller(
+        PartyKind.EMPLOYER, "000100006", via_gateway=True, person=JAN, role="reader"
+    )
+    assert not caller.may_declare
+    assert JAN not in caller.log_name
+    assert Caller(PartyKind.EMPLOYER, "000100006").may_declare
+
+
+def test_claims_are_ignored_when_peer_is_not_gateway() -> None:
+    ctx = FakeContext([P + "institution/onem"], [("x-carrefour-claims", _claims(sub=JAN))])
+    assert caller_from_context(ctx) == Caller(PartyKind.INSTITUTION, "onem")
+
+
+def test_claims_win_over_xfcc_when_gateway_forwards_both() -> None:
+    # The edge sets only one of them per listener; if both came, the token is the caller.
+    ctx = FakeContext(
+        GATEWAY,
+        [
+            ("x-forwarded-client-cert", f"URI={P}institution/onem"),
+            ("x-carrefour-claims", _claims(sub=JAN)),
+        ],
+    )
+    assert caller_from_context(ctx) == Caller(PartyKind.PERSON, JAN, via_gateway=True)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        _claims(sub="85071412331"),  # bad check digits
+        _claims(sub=85071412330),
+        _claims(),
+        _claims(sub=JAN, employer="000100006"),  # no role
+        _claims(sub=JAN, employer="000100006", role="boss"),
+        _claims(sub=JAN, employer="000100007", role="declarant"),  # bad ONSS number
+        "not base64 !",
+        "bm90IGpzb24",  # "not json"
+        "WzFd",  # a JSON list
+    ],
+)
+def test_gateway_claims_name_nobody_when_they_are_not_what_the_idp_issues(claims: str) -> None:
+    assert caller_from_context(FakeContext(GATEWAY, [("x-carrefour-claims", claims)])) is None
+
+
+def test_certificate_never_names_a_person() -> None:
+    assert caller_from_context(FakeContext([P + "person/" + JAN])) is None
+    ctx = FakeContext(GATEWAY, [("x-forwarded-client-cert", f"URI={P}person/{JAN}")])
+    assert caller_from_context(ctx) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_claims_parser_never_crashes_when_header_is_arbitrary(header: str) -> None:
+    caller = caller_from_context(FakeContext(GATEWAY, [("x-carrefour-claims", header)]))
+    assert caller is None or caller.via_gateway

@@ -106,7 +106,7 @@ def test_an_employer_declares_and_lists_its_periods_as_rest_json(
     )
     del body["parent"]  # in the path
     status, declared = _rest(
-        network, edge, f"employer-{RETAIL}", "POST", f"/v1/employers/{RETAIL}/declarations",
+        network, edge, f"employer-{RETAIL}", "POST", f"/dimona/v1/employers/{RETAIL}/declarations",
         json.dumps(body).encode(),
     )  # fmt: skip
     assert status == 200, declared
@@ -114,12 +114,12 @@ def test_an_employer_declares_and_lists_its_periods_as_rest_json(
     period = declared["declaration"]["period_id"]
     status, listed = _rest(
         network, edge, f"employer-{RETAIL}", "GET",
-        f"/v1/employers/{RETAIL}/periods?worker_insz={FIXED_WOMAN}",
+        f"/dimona/v1/employers/{RETAIL}/periods?worker_insz={FIXED_WOMAN}",
     )  # fmt: skip
     assert status == 200, listed
     assert str(period) in {str(p["period_id"]) for p in listed["periods"]}
     status, one = _rest(
-        network, edge, f"employer-{RETAIL}", "GET", f"/v1/employers/{RETAIL}/periods/{period}"
+        network, edge, f"employer-{RETAIL}", "GET", f"/dimona/v1/employers/{RETAIL}/periods/{period}"
     )
     assert status == 200 and one["period"]["worker_insz"] == FIXED_WOMAN
     # The access log names the gRPC method the request became, never the REST path's query
@@ -135,13 +135,13 @@ def test_an_employer_declares_and_lists_its_periods_as_rest_json(
 def test_rest_errors_are_json_with_the_status_and_reason(network: Network, edge: Edge) -> None:
     # Another employer's periods: PERMISSION_DENIED -> 403, the reason in the details.
     status, error = _rest(
-        network, edge, f"employer-{STATE}", "GET", f"/v1/employers/{RETAIL}/periods"
+        network, edge, f"employer-{STATE}", "GET", f"/dimona/v1/employers/{RETAIL}/periods"
     )
     assert status == 403
     assert "NOT_OWN_EMPLOYER" in json.dumps(error)
     # Bad JSON: 400, nothing reaches DIMONA.
     status, _ = _rest(
-        network, edge, f"employer-{RETAIL}", "POST", f"/v1/employers/{RETAIL}/declarations",
+        network, edge, f"employer-{RETAIL}", "POST", f"/dimona/v1/employers/{RETAIL}/declarations",
         b"{not json",
     )  # fmt: skip
     assert status == 400
