@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import base64
 import contextvars
-import json
 import enum
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass

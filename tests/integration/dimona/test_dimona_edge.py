@@ -119,7 +119,11 @@ def test_an_employer_declares_and_lists_its_periods_as_rest_json(
     assert status == 200, listed
     assert str(period) in {str(p["period_id"]) for p in listed["periods"]}
     status, one = _rest(
-        network, edge, f"employer-{RETAIL}", "GET", f"/dimona/v1/employers/{RETAIL}/periods/{period}"
+        network,
+        edge,
+        f"employer-{RETAIL}",
+        "GET",
+        f"/dimona/v1/employers/{RETAIL}/periods/{period}",
     )
     assert status == 200 and one["period"]["worker_insz"] == FIXED_WOMAN
     # The access log names the gRPC method the request became, never the REST path's query
