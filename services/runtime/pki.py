@@ -15,8 +15,11 @@ issues certificates from the institution's own CA with the same SAN layout.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
+import hashlib
 import ipaddress
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from runtime.identity import TRUST_DOMAIN
@@ -167,7 +170,7 @@ def issue(ca: Authority, uri: str, *, common_name: str | None = None) -> tuple[b
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -220,10 +223,50 @@ def _names_party(cert_path: Path, party: Party) -> bool:
     return party_host(party.uri) in sans.get_values_for_type(x509.DNSName)
 
 
+#: The development identity provider's token-signing key (RS256: RSA 2048) and its public
+#: JWKS, which the edge's JWT filter verifies tokens with (services/edge).
+IDP_KEY = "idp-signing.key"
+IDP_JWKS = "idp-jwks.json"
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def ensure_idp_key(directory: Path) -> bool:
+    """Create the identity provider's signing key and JWKS unless they exist; True when
+    created. The key id is the SHA-256 thumbprint of the public key (RFC 7638)."""
+    key_path, jwks_path = directory / IDP_KEY, directory / IDP_JWKS
+    if key_path.exists() and jwks_path.exists():
+        return False
+    directory.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = key.public_key().public_numbers()
+    members = {"e": _b64url_uint(numbers.e), "kty": "RSA", "n": _b64url_uint(numbers.n)}
+    thumbprint = hashlib.sha256(
+        json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    ).digest()
+    kid = base64.urlsafe_b64encode(thumbprint).decode("ascii").rstrip("=")
+    jwks = {"keys": [{**members, "kid": kid, "alg": "RS256", "use": "sig"}]}
+    _write(key_path, _key_pem(key), private=True)
+    _write(jwks_path, json.dumps(jwks, indent=2).encode(), private=False)
+    return True
+
+
+def idp_jwks(directory: Path) -> dict:
+    """The identity provider's public JWKS (`ensure_idp_key` first)."""
+    return json.loads((directory / IDP_JWKS).read_text())
+
+
 def init(directory: Path, parties: tuple[Party, ...] = DEV_PARTIES) -> list[str]:
-    """Create the CA and every missing party certificate; returns the names issued."""
+    """Create the CA, every missing party certificate and the identity provider's signing key;
+    returns the names issued."""
     ca = load_or_create_ca(directory)
-    return [p.name for p in parties if ensure_party(directory, ca, p)]
+    issued = [p.name for p in parties if ensure_party(directory, ca, p)]
+    if ensure_idp_key(directory):
+        issued.append(IDP_KEY)
+    return issued
 
 
 def main(argv: list[str] | None = None) -> int:
