@@ -58,6 +58,8 @@ DEV_PARTIES: tuple[Party, ...] = (
     Party("router", "router/cbss"),
     Party("hub-cin", "router/cin"),
     Party("onss", "institution/onss"),
+    # The portal's web process (pages and the development identity provider), the CBSS's.
+    Party("portal", "institution/cbss"),
     # Institutions calling the network.
     Party("institution-cbss", "institution/cbss"),
     Party("institution-nr", "institution/nr"),

@@ -15,8 +15,9 @@ import pytest
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 #: Not services: the shared runtime, the edge (Envoy's configuration, no gRPC server) and the
-#: demo (a client of the running mesh).
-NOT_SERVICES = ("runtime", "edge", "demo")
+#: demo (a client of the running mesh); the portal (web pages and the development identity
+#: provider over HTTPS, no gRPC server).
+NOT_SERVICES = ("runtime", "edge", "demo", "portal")
 SERVICES = sorted(
     p.name
     for p in SERVICES_DIR.iterdir()
