@@ -49,9 +49,12 @@ $(GENERATED): $(PROTOS) $(INSTALLED) Makefile
 	@# The descriptor set (the edge's REST/JSON transcoder, reflection-free tools) also holds
 	@# google.rpc's error details, so that errors can be printed as JSON; their Python code
 	@# comes from googleapis-common-protos, not from here.
+	@# With the contracts' comments (source info): the OpenAPI document's descriptions.
 	$(PY) -m grpc_tools.protoc -I protos -I third_party/googleapis \
-	  --include_imports --descriptor_set_out=$(GEN)/carrefour.binpb $(PROTOS) \
-	  google/rpc/status.proto google/rpc/error_details.proto
+	  --include_imports --include_source_info --descriptor_set_out=$(GEN)/carrefour.binpb \
+	  $(PROTOS) google/rpc/status.proto google/rpc/error_details.proto
+	@# The OpenAPI document of the edge's REST/JSON, from that descriptor set.
+	cd services && ../$(PY) -m edge.openapi --descriptors ../$(GEN)/carrefour.binpb --out ../$(GEN)/openapi.json
 	@touch $@
 
 pki: $(PKI) ## create the development PKI (CA and one certificate per party) in var/pki

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from edge.envoy import EdgeConfig
 from runtime.config import EnvReader
+from runtime.pki import IDP_JWKS
 
 #: The descriptor set `make proto` builds, in this work tree.
 DESCRIPTORS = Path(__file__).resolve().parents[2] / "gen" / "carrefour.binpb"
@@ -37,6 +38,7 @@ class Settings:
         var_dir = Path(env.str("VAR_DIR", "var")).resolve()
         pki_dir = Path(env.str("PKI_DIR", str(var_dir / "pki"))).resolve()
         port = env.int("GRPC_PORT", 50049, minimum=0, maximum=65535)
+        portal_port = env.int("EDGE_PORTAL_PORT", 0, minimum=0, maximum=65535)
         edge = EdgeConfig(
             listen_address=env.str("GRPC_HOST", "127.0.0.1"),
             listen_port=port,
@@ -66,6 +68,15 @@ class Settings:
             otlp_endpoint=env.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
             # REST/JSON at the edge reads the contracts' descriptor set (`make proto`).
             descriptors=env.file("EDGE_DESCRIPTORS", DESCRIPTORS).resolve(),
+            # The portal's browser listener (0: none) in front of the portal process; tokens
+            # verified with the identity provider's public keys (the dev PKI's, `make pki`).
+            portal_port=portal_port,
+            portal_upstream=env.str("PORTAL_ADDR", "localhost:50047") if portal_port else "",
+            jwks=env.file("EDGE_JWKS", pki_dir / IDP_JWKS).resolve() if portal_port else None,
+            idp_issuer=env.str("EDGE_TOKEN_ISSUER", "carrefour-dev-idp"),
+            idp_audience=env.str("EDGE_TOKEN_AUDIENCE", "carrefour-portal"),
+            rate_per_person=env.int("EDGE_RATE_PER_PERSON", 20, minimum=1, maximum=1_000_000),
+            burst_per_person=env.int("EDGE_BURST_PER_PERSON", 60, minimum=1, maximum=1_000_000),
         )
         settings = cls(
             edge=edge,

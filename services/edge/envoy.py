@@ -22,6 +22,15 @@
   descriptor set `make proto` builds), on the same mTLS listener and through the same checks.
 - **Access log** of every call without payloads: time, method, gRPC status, duration, the
   client's certificate URI, the upstream, the trace context.
+- **The portal's browser listener** (when `portal_port` is set): server TLS only (a browser has
+  no client certificate), a token required on every API path — Envoy's `jwt_authn` verifies it
+  (RS256 against the identity provider's JWKS, issuer, audience, expiry) before anything reaches
+  a service, and forwards its payload in `x-carrefour-claims`, which the services' runtime
+  honours only from the gateway (runtime.identity). Only the REST/JSON methods meant for people
+  are routed (edge.routes.portal_routes); an API path that maps to none is 404; every other path
+  (the pages, `/idp/`, `/openapi.json`) goes to the portal process. `x-carrefour-claims` and
+  `x-forwarded-client-cert` are removed from what a browser sends; the certificate listener
+  removes `x-carrefour-claims`, so neither listener lets a client claim an identity.
 - **Tracing** (when `otlp_endpoint` is set, like the services' OTEL_EXPORTER_OTLP_ENDPOINT):
   Envoy starts or continues each call's W3C trace, exports its span over OTLP/gRPC and passes
   `traceparent` upstream, so the edge, the router, the holder and its database are one trace.
@@ -34,8 +43,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.routes import Route, edge_routes, transcoded_services
-from runtime.identity import TRUST_DOMAIN
+from edge.routes import (
+    Route,
+    edge_routes,
+    portal_api_prefixes,
+    portal_routes,
+    portal_transcoded_services,
+    transcoded_services,
+)
+from runtime.identity import CLAIMS_HEADER, TRUST_DOMAIN, XFCC_HEADER
 
 _T = "type.googleapis.com/envoy."
 ADMIN_PRINCIPAL_PREFIX = f"spiffe://{TRUST_DOMAIN}/admin/"
@@ -47,7 +63,16 @@ UPSTREAM_PARTIES: dict[str, str] = {
     "dmfa": f"spiffe://{TRUST_DOMAIN}/institution/onss",
     "drs": f"spiffe://{TRUST_DOMAIN}/institution/onss",
     "mutation": f"spiffe://{TRUST_DOMAIN}/institution/cbss",
+    "portal": f"spiffe://{TRUST_DOMAIN}/institution/cbss",
 }
+PORTAL = "portal"
+JWT_PROVIDER = "portal-idp"
+#: The browser listener's access log: no client certificate; never the Authorization header.
+PORTAL_ACCESS_LOG_FORMAT = (
+    "%START_TIME% portal %REQ(:METHOD)% %REQ(:PATH)% status=%RESPONSE_CODE% "
+    "grpc-status=%GRPC_STATUS_NUMBER% %DURATION%ms upstream=%UPSTREAM_CLUSTER% "
+    "flags=%RESPONSE_FLAGS% trace=%REQ(TRACEPARENT)%\n"
+)
 ACCESS_LOG_FORMAT = (
     "%START_TIME% %REQ(:PATH)% grpc-status=%GRPC_STATUS_NUMBER% %DURATION%ms "
     "client=%DOWNSTREAM_PEER_URI_SAN% upstream=%UPSTREAM_CLUSTER% flags=%RESPONSE_FLAGS% "
@@ -77,6 +102,16 @@ class EdgeConfig:
     #: The contracts' descriptor set (`make proto`: gen/carrefour.binpb), for the REST/JSON
     #: transcoder; None: no REST/JSON at the edge.
     descriptors: Path | None = None
+    #: The portal's browser listener: its port (0: none), the portal process (host:port), the
+    #: identity provider's public JWKS (a file), and the tokens' issuer and audience.
+    portal_port: int = 0
+    portal_upstream: str = ""
+    jwks: Path | None = None
+    idp_issuer: str = "carrefour-dev-idp"
+    idp_audience: str = "carrefour-portal"
+    #: Portal API calls per second per signed-in token, and the burst.
+    rate_per_person: int = 20
+    burst_per_person: int = 60
 
 
 def _tls_files(config: EdgeConfig) -> dict[str, Any]:
@@ -107,22 +142,13 @@ def _listener(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
         "codec_type": "AUTO",
         "forward_client_cert_details": "SANITIZE_SET",
         "set_current_client_cert_details": {"subject": True, "uri": True},
-        "access_log": [
-            {
-                "name": "envoy.access_loggers.file",
-                "typed_config": {
-                    "@type": _T + "extensions.access_loggers.file.v3.FileAccessLog",
-                    "path": str(config.access_log),
-                    "log_format": {"text_format_source": {"inline_string": ACCESS_LOG_FORMAT}},
-                },
-            }
-        ],
+        "access_log": _access_log(config, ACCESS_LOG_FORMAT),
         **_tracing(config),
         "route_config": _route_config(config, routes),
         "http_filters": [
-            *_transcoder(config),
+            *_transcoder(config, transcoded_services(), reject_unknown=True),
             _rbac(routes),
-            _rate_limit(config),
+            _rate_limit(XFCC_HEADER, config.rate_per_institution, config.burst_per_institution),
             _router_filter(),
         ],
     }
@@ -145,6 +171,187 @@ def _listener(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
                 ],
             }
         ],
+    }
+
+
+def _access_log(config: EdgeConfig, line: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "envoy.access_loggers.file",
+            "typed_config": {
+                "@type": _T + "extensions.access_loggers.file.v3.FileAccessLog",
+                "path": str(config.access_log),
+                "log_format": {"text_format_source": {"inline_string": line}},
+            },
+        }
+    ]
+
+
+def _portal_listener(config: EdgeConfig) -> dict[str, Any]:
+    """Browsers: server TLS, a token on every API path, only the people's REST methods."""
+    downstream_tls = {
+        "@type": _T + "extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+        "require_client_certificate": False,
+        "common_tls_context": {**_tls_files(config), "alpn_protocols": ["h2", "http/1.1"]},
+    }
+    manager = {
+        "@type": _T + "extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": "portal",
+        "codec_type": "AUTO",
+        # A browser has no certificate: nothing of the kind is forwarded, any XFCC is dropped.
+        "forward_client_cert_details": "SANITIZE",
+        "access_log": _access_log(config, PORTAL_ACCESS_LOG_FORMAT),
+        **_tracing(config),
+        "route_config": _portal_route_config(),
+        "http_filters": [
+            # Before the token is read: a header a browser sent never passes as verified claims.
+            _remove_request_headers("strip-claims", [CLAIMS_HEADER, XFCC_HEADER]),
+            _jwt_authn(config),
+            *_transcoder(config, portal_transcoded_services(), reject_unknown=False),
+            _rate_limit(CLAIMS_HEADER, config.rate_per_person, config.burst_per_person),
+            _router_filter(),
+        ],
+    }
+    return {
+        "name": "portal",
+        "address": {
+            "socket_address": {"address": config.listen_address, "port_value": config.portal_port}
+        },
+        "filter_chains": [
+            {
+                "transport_socket": {
+                    "name": "envoy.transport_sockets.tls",
+                    "typed_config": downstream_tls,
+                },
+                "filters": [
+                    {
+                        "name": "envoy.filters.network.http_connection_manager",
+                        "typed_config": manager,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _remove_request_headers(name: str, headers: list[str]) -> dict[str, Any]:
+    return {
+        "name": f"envoy.filters.http.header_mutation.{name}",
+        "typed_config": {
+            "@type": _T + "extensions.filters.http.header_mutation.v3.HeaderMutation",
+            "mutations": {
+                "request_mutations": [{"remove": header} for header in headers],
+            },
+        },
+    }
+
+
+def _jwt_authn(config: EdgeConfig) -> dict[str, Any]:
+    """Tokens of the identity provider, required on the API paths (and on raw gRPC paths)."""
+    if config.jwks is None:
+        raise ValueError("the portal listener needs the identity provider's JWKS")
+    required = {"requires": {"provider_name": JWT_PROVIDER}}
+    return {
+        "name": "envoy.filters.http.jwt_authn",
+        "typed_config": {
+            "@type": _T + "extensions.filters.http.jwt_authn.v3.JwtAuthentication",
+            "providers": {
+                JWT_PROVIDER: {
+                    "issuer": config.idp_issuer,
+                    "audiences": [config.idp_audience],
+                    "local_jwks": {"filename": str(config.jwks)},
+                    "forward": False,  # the token itself never reaches a service
+                    "forward_payload_header": CLAIMS_HEADER,
+                    "clock_skew_seconds": 30,
+                }
+            },
+            "rules": [
+                *({"match": {"prefix": p}, **required} for p in portal_api_prefixes()),
+                {"match": {"prefix": "/cbss."}, **required},
+                {"match": {"prefix": "/grpc."}, **required},
+            ],
+        },
+    }
+
+
+def _portal_route_config() -> dict[str, Any]:
+    """After transcoding, the gRPC paths of the people's methods; the API paths that mapped to
+    none are 404 (JSON); everything else is the portal process's (pages, `/idp/`, OpenAPI)."""
+    entries: list[dict[str, Any]] = [
+        {
+            "match": {"path": route.path, "grpc": {}},
+            "route": {"cluster": route.cluster, "timeout": "30s"},
+        }
+        for route in portal_routes()
+    ]
+    not_found = {
+        "status": 404,
+        "body": {"inline_string": '{"code": 5, "message": "no such API method"}'},
+    }
+    for prefix in [*portal_api_prefixes(), "/cbss.", "/grpc."]:
+        entries.append(
+            {
+                "match": {"prefix": prefix},
+                "direct_response": not_found,
+                "response_headers_to_add": [
+                    {"header": {"key": "content-type", "value": "application/json"}}
+                ],
+            }
+        )
+    entries.append({"match": {"prefix": "/"}, "route": {"cluster": PORTAL, "timeout": "15s"}})
+    return {
+        "name": "portal",
+        "virtual_hosts": [{"name": "portal", "domains": ["*"], "routes": entries}],
+    }
+
+
+def _portal_cluster(config: EdgeConfig) -> dict[str, Any]:
+    """The portal process: HTTP/1.1 over mTLS (the gateway's certificate), health on /healthz."""
+    host, _, port = config.portal_upstream.rpartition(":")
+    upstream_tls = {
+        "@type": _T + "extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        "common_tls_context": {
+            **_tls_files(config),
+            "validation_context": {
+                "trusted_ca": {"filename": str(config.ca)},
+                "match_typed_subject_alt_names": [
+                    {"san_type": "URI", "matcher": {"exact": config.parties[PORTAL]}}
+                ],
+            },
+            "alpn_protocols": ["http/1.1"],
+        },
+    }
+    return {
+        "name": PORTAL,
+        "type": "STRICT_DNS",
+        "dns_lookup_family": "V4_ONLY",
+        "connect_timeout": "2s",
+        "load_assignment": {
+            "cluster_name": PORTAL,
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": {"address": host, "port_value": int(port)}
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
+        "health_checks": [
+            {
+                "timeout": "1s",
+                "interval": "5s",
+                "unhealthy_threshold": 2,
+                "healthy_threshold": 1,
+                "http_health_check": {"path": "/healthz"},
+            }
+        ],
+        "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": upstream_tls},
     }
 
 
@@ -228,6 +435,8 @@ def _route_config(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
     )
     return {
         "name": "edge",
+        # A verified token's claims come only from the portal listener.
+        "request_headers_to_remove": [CLAIMS_HEADER],
         "virtual_hosts": [
             {
                 "name": "carrefour",
@@ -238,10 +447,13 @@ def _route_config(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
     }
 
 
-def _transcoder(config: EdgeConfig) -> list[dict[str, Any]]:
-    """REST/JSON to gRPC for the annotated methods; first, so that the checks and the routes
-    that follow see the gRPC call. gRPC requests pass untouched; an HTTP request that maps to no
-    method is refused (404), and gRPC errors come back as JSON with their details."""
+def _transcoder(
+    config: EdgeConfig, services: list[str], *, reject_unknown: bool
+) -> list[dict[str, Any]]:
+    """REST/JSON to gRPC for the annotated methods of `services`; before the checks and routes
+    that follow, so that they see the gRPC call. gRPC requests pass untouched; an HTTP request
+    that maps to no method is refused (404) when `reject_unknown` (the portal listener passes it
+    on to its routes instead: the pages), and gRPC errors come back as JSON with their details."""
     if config.descriptors is None:
         return []
     return [
@@ -250,14 +462,14 @@ def _transcoder(config: EdgeConfig) -> list[dict[str, Any]]:
             "typed_config": {
                 "@type": _T + "extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
                 "proto_descriptor": str(config.descriptors),
-                "services": transcoded_services(),
+                "services": services,
                 "print_options": {
                     "add_whitespace": True,
                     "always_print_primitive_fields": True,
                     "preserve_proto_field_names": True,
                 },
                 "convert_grpc_status": True,
-                "request_validation_options": {"reject_unknown_method": True},
+                "request_validation_options": {"reject_unknown_method": reject_unknown},
                 "ignore_unknown_query_parameters": True,
             },
         }
@@ -293,12 +505,10 @@ def _rbac(routes: list[Route]) -> dict[str, Any]:
     }
 
 
-def _rate_limit(config: EdgeConfig) -> dict[str, Any]:
-    bucket = {
-        "max_tokens": config.burst_per_institution,
-        "tokens_per_fill": config.rate_per_institution,
-        "fill_interval": "1s",
-    }
+def _rate_limit(header: str, rate: int, burst: int) -> dict[str, Any]:
+    """A token bucket per distinct value of `header`, which Envoy itself set: the client
+    certificate's XFCC, or a signed-in person's verified claims."""
+    bucket = {"max_tokens": burst, "tokens_per_fill": rate, "fill_interval": "1s"}
     return {
         "name": "envoy.filters.http.local_ratelimit",
         "typed_config": {
@@ -313,16 +523,10 @@ def _rate_limit(config: EdgeConfig) -> dict[str, Any]:
             "filter_enabled": {"default_value": {"numerator": 100, "denominator": "HUNDRED"}},
             "filter_enforced": {"default_value": {"numerator": 100, "denominator": "HUNDRED"}},
             "rate_limited_as_resource_exhausted": True,
-            # One bucket per distinct value of the XFCC header Envoy set: per client certificate.
             "rate_limits": [
                 {
                     "actions": [
-                        {
-                            "request_headers": {
-                                "header_name": "x-forwarded-client-cert",
-                                "descriptor_key": "client",
-                            }
-                        }
+                        {"request_headers": {"header_name": header, "descriptor_key": "client"}}
                     ]
                 }
             ],
@@ -389,6 +593,13 @@ def render(config: EdgeConfig) -> dict[str, Any]:
             "clusters": [_cluster(config, name) for name in clusters],
         },
     }
+    if config.portal_port:
+        if not config.portal_upstream:
+            raise ValueError("no address for the portal process")
+        if config.descriptors is None:
+            raise ValueError("the portal listener serves REST/JSON: it needs the descriptor set")
+        bootstrap["static_resources"]["listeners"].append(_portal_listener(config))
+        bootstrap["static_resources"]["clusters"].append(_portal_cluster(config))
     if config.otlp_endpoint:
         bootstrap["static_resources"]["clusters"].append(_otlp_cluster(config))
         # Spans leave within half a second, one by one (Envoy's default waits 5 s or 5 spans).

@@ -12,6 +12,13 @@ REST/JSON: the methods whose contract carries a `google.api.http` annotation are
 REST/JSON — Envoy's gRPC-JSON transcoder turns the HTTP request into the gRPC call, which then
 takes the same route (`transcoded_services`).
 
+The portal (people in a browser, edge.envoy's browser listener): only the REST/JSON methods meant
+for people — what employers file and read at the ONSS's services (the ACCESS_DIRECT methods of
+`DECLARATION_SERVICES`), the consultations a person may make about themself (the contracts'
+`self_service` option: the router applies its self-service rule) and the router's
+`CitizenService` (`PORTAL_ONLY`: never on the certificate listener) — `portal_routes`. Nothing
+else is reachable from a browser: no gRPC method without an annotation, no institution or admin API.
+
 Retries at the edge only for methods whose contract declares them safe to repeat
 (`idempotency_level` NO_SIDE_EFFECTS or IDEMPOTENT). Admin APIs only for admin identities
 (`spiffe://carrefour.local/admin/...`): Envoy refuses anyone else PERMISSION_DENIED, and each
@@ -37,6 +44,7 @@ _PROTO_MODULES = (
     "cbss.inbox.v1.inbox_pb2",
     "cbss.mutation.v1.mutation_pb2",
     "cbss.mutuality.v1.mutuality_pb2",
+    "cbss.router.v1.citizen_pb2",
     "cbss.router.v1.directory_pb2",
     "cbss.router.v1.message_log_pb2",
     "cbss.router.v1.meta_pb2",
@@ -63,6 +71,14 @@ EXPOSED: dict[str, str] = {
     "cbss.mutation.v1.MutationAdminService": "mutation",
 }
 
+#: The declarations employers (and people acting for them at the portal) file and read.
+DECLARATION_SERVICES = frozenset(
+    {"cbss.dimona.v1.DimonaService", "cbss.dmfa.v1.DmfaService", "cbss.drs.v1.DrsService"}
+)
+
+#: Services reached only from the portal's browser listener (a person, never a certificate).
+PORTAL_ONLY: dict[str, str] = {"cbss.router.v1.CitizenService": ROUTER}
+
 #: Services only admin identities reach through the edge.
 ADMIN_ONLY = frozenset(
     {"cbss.router.v1.RouterAdminService", "cbss.mutation.v1.MutationAdminService"}
@@ -82,6 +98,10 @@ class Route:
     cluster: str
     idempotent: bool
     admin_only: bool
+    #: Annotated `google.api.http`: reachable as REST/JSON.
+    http: bool = False
+    #: A consultation a person may make about themself (the `self_service` option).
+    self_service: bool = False
 
 
 def _services() -> list[descriptor.ServiceDescriptor]:
@@ -93,27 +113,49 @@ def _services() -> list[descriptor.ServiceDescriptor]:
     return services
 
 
-def edge_routes() -> list[Route]:
-    """Every method the edge routes, in a stable order."""
+def _routes(exposed: dict[str, str]) -> list[Route]:
     routes: list[Route] = []
     for service in _services():
         for method in service.methods:
-            access = method.GetOptions().Extensions[options_pb2.access]
+            options = method.GetOptions()
+            access = options.Extensions[options_pb2.access]
             if access == options_pb2.ACCESS_ROUTED:
                 cluster = ROUTER
-            elif access == options_pb2.ACCESS_DIRECT and service.full_name in EXPOSED:
-                cluster = EXPOSED[service.full_name]
+            elif access == options_pb2.ACCESS_DIRECT and service.full_name in exposed:
+                cluster = exposed[service.full_name]
             else:
                 continue
             routes.append(
                 Route(
                     path=f"/{service.full_name}/{method.name}",
                     cluster=cluster,
-                    idempotent=method.GetOptions().idempotency_level in _SAFE,
+                    idempotent=options.idempotency_level in _SAFE,
                     admin_only=service.full_name in ADMIN_ONLY,
+                    http=options.HasExtension(annotations_pb2.http),
+                    self_service=options.Extensions[options_pb2.self_service],
                 )
             )
     return sorted(routes, key=lambda r: r.path)
+
+
+def edge_routes() -> list[Route]:
+    """Every method the edge routes for certificate holders, in a stable order."""
+    return _routes(EXPOSED)
+
+
+def portal_routes() -> list[Route]:
+    """The methods a browser reaches through the portal listener (REST/JSON only)."""
+    people = {**{s: EXPOSED[s] for s in DECLARATION_SERVICES}, **PORTAL_ONLY}
+    return [r for r in _routes(people) if r.http and (r.self_service or _service(r) in people)]
+
+
+def _service(route: Route) -> str:
+    return route.path.split("/")[1]
+
+
+def portal_transcoded_services() -> list[str]:
+    """The services the portal listener's transcoder maps."""
+    return sorted({_service(r) for r in portal_routes()})
 
 
 def transcoded_services() -> list[str]:
@@ -125,3 +167,18 @@ def transcoded_services() -> list[str]:
         if service.full_name in routed
         and any(m.GetOptions().HasExtension(annotations_pb2.http) for m in service.methods)
     )
+
+
+def portal_api_prefixes() -> list[str]:
+    """The first segments of the portal methods' REST paths (`/dimona/`, `/router/`, ...): the
+    browser listener requires a token on them and answers 404 for what maps to no method."""
+    wanted = {r.path for r in portal_routes()}
+    prefixes = set()
+    for service in _services():
+        for method in service.methods:
+            if f"/{service.full_name}/{method.name}" not in wanted:
+                continue
+            rule = method.GetOptions().Extensions[annotations_pb2.http]
+            pattern = getattr(rule, rule.WhichOneof("pattern"))
+            prefixes.add("/" + pattern.lstrip("/").split("/")[0] + "/")
+    return sorted(prefixes)

@@ -100,3 +100,93 @@ def test_every_upstream_is_reached_over_mtls_checking_its_owner() -> None:
 def test_missing_upstream_address_is_refused() -> None:
     with pytest.raises(ValueError, match="dmfa"):
         render(_config(router="a:1", dimona="b:2", drs="c:3", mutation="d:4"))
+
+
+# -- the portal's browser listener ---------------------------------------------------------
+def _portal_config(**changes: object) -> EdgeConfig:
+    from dataclasses import replace
+
+    portal = {
+        "portal_port": 10,
+        "portal_upstream": "localhost:6",
+        "jwks": Path("jwks.json"),
+        "descriptors": Path("carrefour.binpb"),
+    }
+    return replace(_config(), **{**portal, **changes})  # type: ignore[arg-type]
+
+
+def _portal_manager() -> dict:
+    listeners = render(_portal_config())["static_resources"]["listeners"]
+    (portal,) = [listener for listener in listeners if listener["name"] == "portal"]
+    return portal
+
+
+def test_browsers_reach_only_the_peoples_rest_methods() -> None:
+    from edge.routes import portal_routes
+
+    paths = {r.path: r for r in portal_routes()}
+    assert paths["/cbss.registry.v1.RegistryService/GetPerson"].self_service
+    assert paths["/cbss.router.v1.CitizenService/ListMyConsultations"].cluster == "router"
+    assert paths["/cbss.dimona.v1.DimonaService/SubmitDeclaration"].cluster == "dimona"
+    assert all(r.http and not r.admin_only for r in paths.values())
+    for never in (
+        "/cbss.router.v1.DirectoryService/RegisterEntries",  # institutions' own APIs
+        "/cbss.router.v1.MessageLogService/ListMessages",
+        "/cbss.mutuality.v1.MutualityService/GetAffiliation",  # not self-service
+        "/cbss.router.v1.RouterAdminService/GrantAuthorisation",
+        "/cbss.dmfa.v1.DmfaService/SubmitDeclaration",  # a stream: no REST mapping
+    ):
+        assert never not in paths
+    # The citizen's own service is never on the certificate listener.
+    assert not any(r.path.startswith("/cbss.router.v1.CitizenService/") for r in edge_routes())
+
+
+def test_portal_listener_requires_no_certificate_and_forwards_none() -> None:
+    portal = _portal_manager()
+    tls = portal["filter_chains"][0]["transport_socket"]["typed_config"]
+    assert tls["require_client_certificate"] is False
+    manager = portal["filter_chains"][0]["filters"][0]["typed_config"]
+    assert manager["forward_client_cert_details"] == "SANITIZE"
+
+
+def test_portal_listener_strips_claims_before_verifying_the_token() -> None:
+    from edge.routes import portal_api_prefixes
+
+    manager = _portal_manager()["filter_chains"][0]["filters"][0]["typed_config"]
+    names = [f["name"] for f in manager["http_filters"]]
+    strip = names.index("envoy.filters.http.header_mutation.strip-claims")
+    jwt = names.index("envoy.filters.http.jwt_authn")
+    assert strip < jwt < names.index("envoy.filters.http.grpc_json_transcoder")
+    removed = manager["http_filters"][strip]["typed_config"]["mutations"]["request_mutations"]
+    assert {m["remove"] for m in removed} == {"x-carrefour-claims", "x-forwarded-client-cert"}
+    jwt_config = manager["http_filters"][jwt]["typed_config"]
+    (provider,) = jwt_config["providers"].values()
+    assert provider["forward"] is False
+    assert provider["forward_payload_header"] == "x-carrefour-claims"
+    assert provider["audiences"] == ["carrefour-portal"]
+    required = {r["match"]["prefix"] for r in jwt_config["rules"] if "requires" in r}
+    assert set(portal_api_prefixes()) | {"/cbss.", "/grpc."} <= required
+    assert all("requires" in r for r in jwt_config["rules"])  # nothing else is exempted
+
+
+def test_certificate_listener_removes_claims_a_client_sends() -> None:
+    listener = render(_config())["static_resources"]["listeners"][0]
+    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    assert manager["route_config"]["request_headers_to_remove"] == ["x-carrefour-claims"]
+
+
+def test_portal_process_is_reached_over_mtls_checking_its_owner() -> None:
+    clusters = {c["name"]: c for c in render(_portal_config())["static_resources"]["clusters"]}
+    context = clusters["portal"]["transport_socket"]["typed_config"]["common_tls_context"]
+    (san,) = context["validation_context"]["match_typed_subject_alt_names"]
+    assert san["matcher"]["exact"] == "spiffe://carrefour.local/institution/cbss"
+    assert clusters["portal"]["health_checks"][0]["http_health_check"]["path"] == "/healthz"
+
+
+def test_portal_listener_needs_its_upstream_and_keys() -> None:
+    with pytest.raises(ValueError, match="portal"):
+        render(_portal_config(portal_upstream=""))
+    with pytest.raises(ValueError, match="JWKS"):
+        render(_portal_config(jwks=None))
+    with pytest.raises(ValueError, match="descriptor set"):
+        render(_portal_config(descriptors=None))
