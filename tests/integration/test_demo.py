@@ -7,7 +7,6 @@ free ports; the demo runs twice: the story holds, and a second telling is answer
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -17,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime import pki
 from runtime.supervise import MESH
-from tests.integration.test_make_run_mesh import _free_base
+from tests.support.mesh import running_mesh
 
 pytestmark = pytest.mark.integration
 
@@ -29,36 +27,10 @@ WORKER = "85071412330"
 
 @pytest.fixture(scope="module")
 def whole_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    var = tmp_path_factory.mktemp("var")
-    pki.init(var / "pki")
-    base = _free_base()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PKI_DIR")}
-    env["CARREFOUR_PORT_BASE"] = str(base)
-    out = open(var / "supervisor.out", "w")  # noqa: SIM115 - closed below
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runtime.supervise", "--var-dir", str(var), *MESH],
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while "Ctrl-C stops everything" not in (var / "supervisor.out").read_text():
-            assert proc.poll() is None, (var / "supervisor.out").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the mesh did not start in 300 s"
-            time.sleep(0.5)
-        yield {"var": var, "env": {**env, "PKI_DIR": str(var / "pki")}, "proc": proc,
-               "seconds": time.monotonic() - started}  # fmt: skip
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        out.close()
+    with running_mesh(tmp_path_factory.mktemp("var"), list(MESH)) as running:
+        yield {"var": running.var, "env": running.env, "proc": running.proc,
+               "banner": running.banner, "seconds": time.monotonic() - started}  # fmt: skip
 
 
 def _demo(mesh: dict) -> str:
@@ -77,7 +49,7 @@ def _demo(mesh: dict) -> str:
 
 def test_the_demo_tells_the_whole_story_through_the_edge(whole_mesh: dict) -> None:
     story = _demo(whole_mesh)
-    banner = (whole_mesh["var"] / "supervisor.out").read_text()
+    banner = whole_mesh["banner"]
     assert "Institutions, employers and operators: the edge" in banner
     chapters = ["1. Hiring", "2. The quarter", "3. Jan falls ill", "4. Jan moves", "5. What each"]
     positions = [story.index(chapter) for chapter in chapters]
@@ -122,24 +94,5 @@ def test_make_run_again_on_the_same_var_serves_every_service(whole_mesh: dict) -
     first = whole_mesh["proc"]
     first.send_signal(signal.SIGINT)
     assert first.wait(timeout=90) == 0
-    var = whole_mesh["var"]
-    again = var / "supervisor-again.out"
-    with open(again, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "runtime.supervise", "--var-dir", str(var), *MESH],
-            cwd=ROOT,
-            env={k: v for k, v in whole_mesh["env"].items() if k != "PKI_DIR"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 300
-            while "Ctrl-C stops everything" not in again.read_text():
-                assert proc.poll() is None, again.read_text()[-3000:]
-                assert time.monotonic() < deadline
-                time.sleep(0.5)
-            assert f"{len(MESH)} services SERVING after" in again.read_text()
-        finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=90)
+    with running_mesh(whole_mesh["var"], list(MESH)) as again:
+        assert f"{len(MESH)} services SERVING after" in again.banner

@@ -11,13 +11,10 @@ Always on the embedded default (SQLite), as `make run` is.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,10 +26,9 @@ from cbss.mutuality.v1 import mutuality_pb2, mutuality_pb2_grpc
 from cbss.router.v1 import message_log_pb2, message_log_pb2_grpc
 from mutuality.service.membership import mutuality_of
 from registry.seed.population import FIXED_MAN, FIXED_WOMAN, FIXED_WOMAN_2006
-from runtime import pki
 from runtime.client import failure, party_tls, secure_channel
 from runtime.identity import LEGAL_CONTEXT_HEADER, TICKET_HEADER
-from runtime.supervise import free_port_base, ports
+from tests.support.mesh import running_mesh
 
 pytestmark = pytest.mark.integration
 
@@ -45,56 +41,11 @@ SERVICE = "cbss.mutuality.v1.MutualityService"
 START_TIMEOUT = 240
 
 
-def _free_base() -> int:
-    return free_port_base()
-
-
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    var = tmp_path_factory.mktemp("var")
-    pki.init(var / "pki")
-    base = _free_base()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PKI_DIR")}
-    env["CARREFOUR_PORT_BASE"] = str(base)
-    stderr = open(var / "supervisor.err", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runtime.supervise", "--var-dir", str(var), *MESH_ORDER],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    banner: list[str] = []
-    try:
-        while True:
-            line = lines.get(timeout=START_TIMEOUT)
-            if line is None:
-                raise AssertionError(
-                    f"supervisor exited: {(var / 'supervisor.err').read_text()[-2000:]}"
-                )
-            banner.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
-        yield {"proc": proc, "var": var, "ports": ports(base), "banner": "".join(banner),
-               "lines": lines}  # fmt: skip
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        stderr.close()
+    with running_mesh(tmp_path_factory.mktemp("var"), MESH_ORDER, START_TIMEOUT) as running:
+        yield {"proc": running.proc, "var": running.var, "ports": running.ports,
+               "banner": running.banner, "lines": running.lines}  # fmt: skip
 
 
 def _ask(mesh: dict, insz: str, via: str = "router"):  # noqa: ANN202
