@@ -25,7 +25,7 @@ from drs.service.requests import Requests
 from drs.storage import MIGRATIONS
 from drs.storage.repository import drs_outbox, unit_factory
 from drs.transport.router_client import RouterNetwork, router_channel
-from drs.transport.servicer import DrsRequestServicer, DrsServicer
+from drs.transport.servicer import DrsConsultationServicer, DrsRequestServicer, DrsServicer
 from runtime.clock import Clock, SystemClock
 from runtime.db import Database
 from runtime.outbox import Dispatcher, RetryPolicy, RouterTransport, Transport
@@ -86,6 +86,11 @@ def create_server(
                 drs_pb2_grpc.add_DrsRequestServiceServicer_to_server,
                 DrsRequestServicer(requests),
                 _SERVICES["DrsRequestService"].full_name,
+            ),
+            Registration(
+                drs_pb2_grpc.add_DrsConsultationServiceServicer_to_server,
+                DrsConsultationServicer(queries),
+                _SERVICES["DrsConsultationService"].full_name,
             ),
         ],
         readiness=db.ping,

@@ -6,7 +6,11 @@
 - a payroll bureau (`bureau/{kbo}`) acts for an employer that gave it a mandate valid today
   (PERMISSION_DENIED `NO_MANDATE`);
 - nobody else declares or reads an employer's declarations directly (`NOT_AUTHORISED`):
-  institutions consult through the router.
+  institutions consult through the router;
+- a person acting for the employer at the portal (the employer's party with `person` and
+  `role` set, runtime.identity) reads with either role but files only as a `declarant`: every
+  write refuses a `reader` with PERMISSION_DENIED `READ_ONLY_ROLE` (`require_may_declare`,
+  called right after `require_may_act_for`, before any input is looked up or stored).
 An employer that passes these checks but is not in the service's register is NOT_FOUND
 `EMPLOYER_NOT_FOUND`. The event logs are read by routers, the ONSS itself and operators.
 
@@ -64,6 +68,15 @@ def require_may_act_for(
     if found is None:
         raise NotFound("EMPLOYER_NOT_FOUND", "no employer with this ONSS number is registered")
     return found
+
+
+def require_may_declare(caller: Caller) -> None:
+    """The caller may file declarations (writes), not only read them: a person whose role for
+    the employer is `reader` may not (certificates always may)."""
+    if not caller.may_declare:
+        raise PermissionDenied(
+            "READ_ONLY_ROLE", "this person may read the employer's declarations, not file them"
+        )
 
 
 def require_event_reader(caller: Caller) -> None:

@@ -8,7 +8,8 @@
 - nobody else declares or reads periods directly (`NOT_AUTHORISED`): institutions consult a
   worker's periods through the router (DimonaConsultationService).
 An employer that passes these checks but is not in the register is NOT_FOUND
-`EMPLOYER_NOT_FOUND`.
+`EMPLOYER_NOT_FOUND`. A person acting for the employer at the portal reads with either role and
+declares only as a `declarant` (`READ_ONLY_ROLE` otherwise, `require_may_declare`).
 
 The event log (DIMONA's only-once feed) is read by routers (the mutation fan-out), the ONSS
 itself and operators.
@@ -31,6 +32,7 @@ from runtime.employer_access import (
     not_authorised,
     require_declarant,
     require_event_reader,
+    require_may_declare,
     require_onss_consultation,
 )
 from runtime.identity import Caller
@@ -41,6 +43,7 @@ __all__ = [
     "require_declarant",
     "require_event_reader",
     "require_may_act_for",
+    "require_may_declare",
     "require_onss_consultation",
 ]
 

@@ -3,10 +3,15 @@
 In this order:
 1. the caller may declare at all (employers and bureaus), then the input is validated
    (`validation`: malformed → INVALID_ARGUMENT, nothing stored), then the caller may act for
-   that employer (`access`: own employer, or a bureau's mandate; the employer is registered);
+   that employer (`access`: own employer, or a bureau's mandate; the employer is registered),
+   then files and not only reads (a person at the portal whose role is `reader`: PERMISSION_DENIED
+   `READ_ONLY_ROLE`, nothing looked up);
 2. the idempotency key (employer, declaration reference) is looked up: the same content answers
    the stored declaration again (nothing else happens: no second identity check, no second
-   event); other content is ALREADY_EXISTS `IDEMPOTENCY_KEY_REUSED`;
+   event); other content is ALREADY_EXISTS `IDEMPOTENCY_KEY_REUSED`. The person who acted at
+   the portal (`acting_person`, recorded besides `submitted_by`) is not part of the content:
+   another person or the employer's certificate resubmitting it gets the stored declaration,
+   which keeps the person who first filed it;
 3. for an IN, the worker's identity is asked of the registry through the router (exists;
    replaced → refused with the new number; deceased → refused), or — for a worker declared
    without an INSZ — found or registered as a BIS number (`WorkerIdentity`). Unreachable →
@@ -155,6 +160,7 @@ class Declarations:
         )
         with self._read() as unit:
             access.require_may_act_for(caller, valid.employer, unit, self._clock.today())
+            access.require_may_declare(caller)
             stored = unit.declarations.get(valid.employer, valid.reference)
         if stored is not None:
             return self._replay(stored, ctx.digest)
@@ -480,6 +486,7 @@ class Declarations:
             submitted_at=ctx.received,
             fingerprint=ctx.digest,
             period=period,
+            acting_person=ctx.caller.person,
         )
         unit.declarations.add(declaration)
         if event is not None and period is not None:

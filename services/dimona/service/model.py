@@ -188,6 +188,8 @@ class Declaration:
     submitted_at: dt.datetime
     fingerprint: str
     period: Period | None = field(default=None, compare=False)
+    #: The INSZ of the person who acted for the employer at the portal; "" for a certificate.
+    acting_person: str = ""
 
     @property
     def name(self) -> str:

@@ -112,6 +112,8 @@ class DeclarationRow(Base):
     fingerprint: Mapped[str] = mapped_column(sa.String(64))
     #: The period as it was after this declaration (the answer, replayed on a retry).
     period_snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    #: The INSZ of the person who acted for the employer at the portal; "" for a certificate.
+    acting_person: Mapped[str] = mapped_column(sa.String(11), server_default="")
 
 
 class EmploymentEventRow(Base):

@@ -443,6 +443,7 @@ class SqlDeclarations:
             submitted_at=_utc(row.submitted_at),
             fingerprint=row.fingerprint,
             period=period_from_json(row.period_snapshot) if row.period_snapshot else None,
+            acting_person=row.acting_person,
         )
 
     def add(self, d: Declaration) -> None:
@@ -462,6 +463,7 @@ class SqlDeclarations:
                 submitted_at=d.submitted_at,
                 fingerprint=d.fingerprint,
                 period_snapshot=period_to_json(d.period) if d.period else None,
+                acting_person=d.acting_person,
             ),
         )
 

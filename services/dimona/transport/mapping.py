@@ -234,6 +234,7 @@ def declaration(d: Declaration) -> dimona_pb2.Declaration:
         late=d.late,
         submitted_by=d.submitted_by,
         submitted_at=_timestamp(d.submitted_at),
+        acting_person=d.acting_person,
     )
     if d.period is not None:
         out.period.CopyFrom(period(d.period))

@@ -6,7 +6,9 @@ up, so that an employer learns nothing about another one); a payroll bureau (`bu
 for an employer that gave it a mandate valid today (`NO_MANDATE`); nobody else declares or reads
 declarations directly (`NOT_AUTHORISED`): institutions consult a worker's quarter through the
 router (DmfaConsultationService). An employer that passes these checks but is unknown to the
-ONSS is NOT_FOUND `EMPLOYER_NOT_FOUND`.
+ONSS is NOT_FOUND `EMPLOYER_NOT_FOUND`. A person acting for the employer at the portal reads
+with either role and declares only as a `declarant` (`READ_ONLY_ROLE` otherwise,
+`require_may_declare`).
 
 The declaration event log is read by routers (the mutation fan-out), the ONSS itself and
 operators.
@@ -24,6 +26,7 @@ from runtime.employer_access import (
     not_authorised,
     require_declarant,
     require_event_reader,
+    require_may_declare,
     require_onss_consultation,
 )
 from runtime.identity import Caller
@@ -34,6 +37,7 @@ __all__ = [
     "require_declarant",
     "require_event_reader",
     "require_may_act_for",
+    "require_may_declare",
     "require_onss_consultation",
 ]
 

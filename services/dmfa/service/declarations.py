@@ -1,9 +1,14 @@
 """Submitting a version of a declaration: the DmfA's only write path.
 
-1. Who: the caller may act for the employer (access), the employer is known, its number is
-   definitive (a provisional one: FAILED_PRECONDITION `PROVISIONAL_EMPLOYER_NUMBER`).
+1. Who: the caller may act for the employer (access), the employer is known, the caller files
+   and not only reads (a person at the portal whose role is `reader`: PERMISSION_DENIED
+   `READ_ONLY_ROLE`, nothing looked up), its number is definitive (a provisional one:
+   FAILED_PRECONDITION `PROVISIONAL_EMPLOYER_NUMBER`).
 2. Idempotency on (employer, submission reference): the same content answers the stored
-   version again; other content is ALREADY_EXISTS `IDEMPOTENCY_KEY_REUSED`.
+   version again; other content is ALREADY_EXISTS `IDEMPOTENCY_KEY_REUSED`. The person who
+   acted at the portal (`acting_person`, recorded besides `submitted_by`) is not part of the
+   content: another person or the employer's certificate resubmitting it gets the stored
+   version, which keeps the person who first filed it.
 3. Where the declaration stands: an original when a version is accepted already is
    `DECLARATION_EXISTS`; a correction with nothing accepted `NOTHING_TO_CORRECT`; a correction
    naming another version than the current one `VERSION_SUPERSEDED` (two corrections raced).
@@ -85,6 +90,7 @@ class Declarations:
             employer = access.require_may_act_for(
                 caller, header.employer, unit, self._clock.today()
             )
+            access.require_may_declare(caller)
             if employer.provisional:
                 raise FailedPrecondition(
                     "PROVISIONAL_EMPLOYER_NUMBER",
@@ -182,6 +188,7 @@ class Declarations:
                     late=judgement.late,
                     submitted_by=caller.uri,
                     submitted_at=now,
+                    acting_person=caller.person,
                 ),
                 judgement.workers,
                 judgement.anomalies,

@@ -234,6 +234,8 @@ class Version:
     submitted_by: str
     submitted_at: dt.datetime
     id: int = 0  # storage's key
+    #: The INSZ of the person who acted for the employer at the portal; "" for a certificate.
+    acting_person: str = ""
 
 
 @dataclass(frozen=True)

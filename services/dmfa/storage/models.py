@@ -70,6 +70,8 @@ class VersionRow(Base):
     employer_contributions: Mapped[int] = mapped_column(sa.BigInteger)
     submitted_by: Mapped[str] = mapped_column(sa.String(200))
     submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    #: The INSZ of the person who acted for the employer at the portal; "" for a certificate.
+    acting_person: Mapped[str] = mapped_column(sa.String(11), server_default="")
     __table_args__ = (
         sa.UniqueConstraint("employer", "year", "quarter", "number", name="uq_version_number"),
         sa.UniqueConstraint("employer", "submission_reference", name="uq_version_reference"),

@@ -297,6 +297,7 @@ class SqlVersions:
                 submitted_by=r.submitted_by,
                 submitted_at=_utc(r.submitted_at),
                 id=r.id,
+                acting_person=r.acting_person,
             )
             for r in rows
         ]
@@ -350,6 +351,7 @@ class SqlVersions:
                 employer_contributions=version.totals.employer_contributions,
                 submitted_by=version.submitted_by,
                 submitted_at=version.submitted_at,
+                acting_person=version.acting_person,
             )
             .returning(_version.c.id)
         ).scalar_one()

@@ -213,6 +213,7 @@ def version(v: Version) -> dmfa_pb2.DeclarationVersion:
         deadline=_pb_date(v.quarter.deadline),
         submitted_by=v.submitted_by,
         submit_time=_timestamp(v.submitted_at),
+        acting_person=v.acting_person,
     )
 
 

@@ -4,7 +4,8 @@ DrsService (ACCESS_DIRECT) follows the ONSS's one rule (runtime.employer_access,
 DIMONA and the DmfA): an employer acts for itself only (`NOT_OWN_EMPLOYER`, checked before
 anything is looked up), a payroll bureau for an employer that gave it a mandate valid today
 (`NO_MANDATE`), nobody else (`NOT_AUTHORISED`); an employer unknown to the ONSS is NOT_FOUND
-`EMPLOYER_NOT_FOUND`.
+`EMPLOYER_NOT_FOUND`. A person acting for the employer at the portal reads with either role and
+files only as a `declarant` (`READ_ONLY_ROLE` otherwise).
 
 DrsRequestService (ACCESS_ROUTED: the runtime answers only a router, and the requester is the
 one the router names): any institution the router let through. The router's authorisation
@@ -25,6 +26,7 @@ from runtime.identity import Caller, PartyKind
 
 not_authorised = employer_access.not_authorised
 require_declarant = employer_access.require_declarant
+require_may_declare = employer_access.require_may_declare
 
 
 def require_may_act_for(caller: Caller, employer: str, unit: DrsUnit, today: dt.date) -> Employer:

@@ -2,10 +2,14 @@
 
 SubmitDeclaration:
 
-1. Who: the caller may act for the employer (access); the employer is known.
+1. Who: the caller may act for the employer (access); the employer is known; a person acting
+   for it at the portal as a `reader` is PERMISSION_DENIED `READ_ONLY_ROLE` (pre-filling is a
+   read: a reader may).
 2. Idempotency on (employer, declaration reference): the same content (digest of the request's
    deterministic serialization) answers the stored declaration again; other content is
-   ALREADY_EXISTS `IDEMPOTENCY_KEY_REUSED`.
+   ALREADY_EXISTS `IDEMPOTENCY_KEY_REUSED`. The person who acted (`acting_person`) is not
+   part of the content: another person (or the employer's certificate) resubmitting the same
+   content answers the stored declaration, which keeps the person who first filed it.
 3. The task it answers: a named task must be this employer's OPEN task for this worker and
    scenario (FAILED_PRECONDITION `TASK_NOT_FOUND` otherwise); unnamed, a ZIMA 001 answers the
    worker's oldest open request, if any.
@@ -103,6 +107,7 @@ class Declarations:
                 employer = access.require_may_act_for(
                     caller, submission.employer, unit, self._clock.today()
                 )
+                access.require_may_declare(caller)
                 known = unit.declarations.by_reference(submission.employer, submission.reference)
                 if known is not None:
                     return _same(known, submission)
@@ -192,6 +197,7 @@ class Declarations:
                     task=task.id if accepted and task is not None else "",
                     submitted_by=caller.uri,
                     submitted_at=self._clock.now(),
+                    acting_person=caller.person,
                 )
             )
             if accepted:

@@ -322,6 +322,8 @@ class Declaration:
     submitted_at: dt.datetime
     attestation_status: AttestationStatus = AttestationStatus.NONE
     id: int = 0  # storage's key
+    #: The INSZ of the person who acted for the employer at the portal; "" for a certificate.
+    acting_person: str = ""
 
     @property
     def name(self) -> str:

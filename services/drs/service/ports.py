@@ -50,6 +50,11 @@ class DeclarationRepository(Protocol):
         """The employer's declarations, newest first (by id), with the attestations' status."""
         ...
 
+    def of_worker(self, insz: str, before_id: int | None, limit: int) -> list[Declaration]:
+        """The worker's declarations (every employer's), newest first (by id), with the
+        attestations' status."""
+        ...
+
 
 class TaskRepository(Protocol):
     def get(self, employer: str, task_id: str) -> Task | None: ...

@@ -1,9 +1,19 @@
 """The DRS's reads for employers and bureaus: one declaration (with its attestation's status,
 asked of the inbox at once when it is delivered and not yet known to be acknowledged), the
-declarations newest first, and the to-do list (open tasks first)."""
+declarations newest first, and the to-do list (open tasks first). A person acting for the
+employer at the portal reads with either role (a `reader` too).
+
+And one consultation, answered only to a router (ACCESS_ROUTED: the runtime refuses any other
+peer): a worker's declarations by every employer, newest first, for an institution or for the
+worker himself at the portal (requester `person/{insz}`, legal context SELF_SERVICE). The DRS
+trusts the router's checks (authorisation, legal context, the person asking about himself), as
+for its other routed method, and does not look at the requester. The person who acted for an
+employer (`acting_person`, a third person's INSZ) is never part of that answer.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -105,6 +115,23 @@ class DrsQueries:
             last = items[-1]
             token = page_tokens.encode(filters, [task_rank(last), last.seq])
         return Page(items, token)
+
+    def list_worker_declarations(
+        self, insz: str, page_size: int, page_token: str
+    ) -> Page[Declaration]:
+        """A consultation: the runtime lets only a router call it, after its checks."""
+        found = validation.Violations()
+        worker = validation.insz(insz, found)
+        found.raise_if_any()
+        size = page_tokens.page_size(page_size, default=PAGE_DEFAULT, maximum=PAGE_MAX)
+        filters = ["worker-declarations", worker]
+        before = int(page_tokens.decode(page_token, filters, (int,))[0]) if page_token else None
+        with self._read_units() as unit:
+            rows = unit.declarations.of_worker(worker, before, size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        token = page_tokens.encode(filters, [rows[-1].id]) if more else ""
+        return Page([dataclasses.replace(d, acting_person="") for d in rows], token)
 
 
 def task_rank(task: Task) -> int:

@@ -80,9 +80,13 @@ class DeclarationRow(Base):
     task_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     submitted_by: Mapped[str] = mapped_column(sa.String(200))
     submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    #: The INSZ of the person who acted for the employer at the portal; "" for a certificate.
+    acting_person: Mapped[str] = mapped_column(sa.String(11), server_default="")
     __table_args__ = (
         sa.UniqueConstraint("employer", "reference", name="uq_declaration_reference"),
         sa.Index("ix_declaration_employer_id", "employer", "id"),
+        #: A worker's declarations newest first (DrsConsultationService.ListWorkerDeclarations).
+        sa.Index("ix_declaration_insz_id", "insz", "id"),
     )
 
 

@@ -194,6 +194,7 @@ class SqlDeclarations:
                     submitted_at=_utc(r.submitted_at),
                     attestation_status=status,
                     id=r.id,
+                    acting_person=r.acting_person,
                 )
             )
         return out
@@ -229,6 +230,7 @@ class SqlDeclarations:
                 task_id=d.task or None,
                 submitted_by=d.submitted_by,
                 submitted_at=d.submitted_at,
+                acting_person=d.acting_person,
             )
             .returning(_declaration.c.id)
         ).scalar_one()
@@ -253,6 +255,12 @@ class SqlDeclarations:
 
     def newest(self, employer: str, before_id: int | None, limit: int) -> list[Declaration]:
         query = self._select().where(_declaration.c.employer == employer)
+        if before_id is not None:
+            query = query.where(_declaration.c.id < before_id)
+        return self._declarations(query.order_by(_declaration.c.id.desc()).limit(limit))
+
+    def of_worker(self, insz: str, before_id: int | None, limit: int) -> list[Declaration]:
+        query = self._select().where(_declaration.c.insz == insz)
         if before_id is not None:
             query = query.where(_declaration.c.id < before_id)
         return self._declarations(query.order_by(_declaration.c.id.desc()).limit(limit))

@@ -225,6 +225,7 @@ def declaration(d: Declaration) -> drs_pb2.Declaration:
         task=task_name(d.employer, d.task) if d.task else "",
         submitted_by=d.submitted_by,
         submit_time=timestamp(d.submitted_at),
+        acting_person=d.acting_person,
     )
 
 

@@ -2,8 +2,8 @@
 
 Errors are runtime.errors.ServiceError raised by the rules; the runtime's interceptor turns them
 into statuses with their details (domain `drs.cbss`). The caller comes only from the
-certificate (`current_caller()`); DrsRequestService is answered only to a router
-(ACCESS_ROUTED), and its caller is the requester the router names.
+certificate (`current_caller()`); DrsRequestService and DrsConsultationService are answered
+only to a router (ACCESS_ROUTED), and their caller is the requester the router names.
 """
 
 from __future__ import annotations
@@ -77,3 +77,20 @@ class DrsRequestServicer(drs_pb2_grpc.DrsRequestServiceServicer):
         )
         task = self._requests.request(caller, request_id, employer, insz, scenario, risk_date)
         return drs_pb2.RequestDeclarationResponse(task=mapping.task(task))
+
+
+class DrsConsultationServicer(drs_pb2_grpc.DrsConsultationServiceServicer):
+    """Answered only to a router (the runtime enforces ACCESS_ROUTED); the requester may be an
+    institution or the worker himself (`person/{insz}`): the router checked which."""
+
+    def __init__(self, queries: DrsQueries) -> None:
+        self._queries = queries
+
+    def ListWorkerDeclarations(self, request, context):  # noqa: N802, ANN001, ANN201
+        page = self._queries.list_worker_declarations(
+            request.insz, request.page_size, request.page_token
+        )
+        return drs_pb2.ListWorkerDeclarationsResponse(
+            declarations=[mapping.declaration(d) for d in page.items],
+            next_page_token=page.next_page_token,
+        )

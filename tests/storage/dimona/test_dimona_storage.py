@@ -1,6 +1,7 @@
 """DIMONA's storage on SQLite and on PostgreSQL (TEST_DATABASE_URL): migrations, the seed, the
-period id's bound, the idempotency key as a lost race, the gap-free event counter under
-rollback, range and keyset queries, the directory outbox and mirror.
+period id's bound, the idempotency key as a lost race, the person who acted at the portal, the
+gap-free event counter under rollback, range and keyset queries, the directory outbox and
+mirror.
 
 Repository tests run in an outer transaction that is rolled back (one migrated database per
 module); the commit and rollback tests use their own units of work.
@@ -133,6 +134,16 @@ def test_same_declaration_key_is_a_lost_race_when_written_twice(db: Database) ->
         u.declarations.add(declaration("race-key", status=Status.REFUSED))
     with unit_factory(db, write=False)() as u:
         assert u.declarations.get(RETAIL, "race-key").status is Status.ACCEPTED
+
+
+def test_declaration_keeps_the_person_who_acted_at_the_portal_when_read_back(
+    unit: SqlDimonaUnit,
+) -> None:
+    unit.declarations.add(declaration("portal-1", acting_person="70020304588"))
+    unit.declarations.add(declaration("certificate-1"))
+    stored = unit.declarations.get(RETAIL, "portal-1")
+    assert stored == declaration("portal-1", acting_person="70020304588")
+    assert unit.declarations.get(RETAIL, "certificate-1").acting_person == ""
 
 
 def test_event_sequence_has_no_gap_when_a_unit_rolls_back(db: Database) -> None:

@@ -165,3 +165,39 @@ def test_a_race_has_exactly_one_winner(db: Database, kind: str) -> None:
     assert _count(db, "declaration_event") == expected_versions
     with unit_factory(db, write=False)() as unit:
         assert unit.versions.state(EMPLOYER, Q).current == expected_versions
+
+
+def test_the_person_who_acted_at_the_portal_is_stored_and_read_back(db: Database) -> None:
+    network = FakeNetwork()
+    first = submission(person(WORKER), reference="portal")
+    network.cover(*first.persons)
+    jan = "70020304588"
+    acting = Caller(PartyKind.EMPLOYER, EMPLOYER, via_gateway=True, person=jan, role="declarant")
+    v = _rules(db, network).submit(acting, first)
+    assert (v.submitted_by, v.acting_person) == (CALLER.uri, jan)
+    with unit_factory(db, write=False)() as unit:
+        stored = unit.versions.get(EMPLOYER, Q, 1)
+        assert stored == v and stored is not None and stored.acting_person == jan
+    # A version stored by a certificate records nobody.
+    second = submission(person(WORKER, record(pay=310000)), reference="cert", corrects=1)
+    network.cover(*second.persons)
+    assert _rules(db, network).submit(CALLER, second).acting_person == ""
+    with unit_factory(db, write=False)() as unit:
+        again = unit.versions.get(EMPLOYER, Q, 2)
+        assert again is not None and again.acting_person == ""
+
+
+def test_the_migrations_match_the_models_when_applied(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from dmfa.storage.models import Base
+
+    database = Database(database_url)
+    try:
+        database.migrate(MIGRATIONS)
+        with database.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        database.dispose()
+    assert diff == []

@@ -33,11 +33,13 @@ from drs.storage import MIGRATIONS
 from drs.storage.models import OUTBOX
 from drs.storage.repository import drs_outbox, unit_factory
 from runtime.db import Database
+from runtime.identity import Caller, PartyKind
 from runtime.outbox import DeliveryStatus
 from tests.unit.drs.fakes import (
     ME,
     MUT_100,
     NOW,
+    OTHER_WORKER,
     RETAIL,
     STATE,
     STATE_CALLER,
@@ -296,6 +298,61 @@ def test_the_seed_flags_destha_employers_and_lists_the_insurer_when_loaded(db: D
             sa.text("SELECT count(*) FROM employer WHERE spontaneous_sickness")
         ).scalar()
     assert 2 <= int(flagged) < _count(db, "employer")
+
+
+def test_a_workers_declarations_by_every_employer_are_read_newest_first_in_pages(
+    db: Database,
+) -> None:
+    rules = _rules(db)
+    jan = "70020304588"
+    acting = Caller(PartyKind.EMPLOYER, RETAIL, via_gateway=True, person=jan, role="declarant")
+    rules.submit(ME, submission(end_of_contract(), TODAY, reference="r0"))
+    rules.submit(STATE_CALLER, submission(end_of_contract(), TODAY, employer=STATE, reference="s0"))
+    rules.submit(ME, submission(end_of_contract(), TODAY, reference="o0", insz=OTHER_WORKER))
+    risk, day = risks()[Scenario.WORK_ACCIDENT]
+    portal = rules.submit(acting, submission(risk, day, reference="r1"))
+    assert (portal.submitted_by, portal.acting_person) == (ME.uri, jan)
+    with unit_factory(db, write=False)() as unit:
+        assert unit.declarations.by_reference(RETAIL, "r1") == portal
+        assert unit.declarations.by_reference(RETAIL, "r0").acting_person == ""
+        first = unit.declarations.of_worker(WORKER, None, 2)
+        rest = unit.declarations.of_worker(WORKER, first[-1].id, 2)
+        other = unit.declarations.of_worker(OTHER_WORKER, None, 10)
+    assert [(d.employer, d.reference) for d in first + rest] == [
+        (RETAIL, "r1"),
+        (STATE, "s0"),
+        (RETAIL, "r0"),
+    ]
+    assert first[0].attestation_status is AttestationStatus.PENDING
+    assert first[0].attestation_kind == "work-accident.declaration"
+    assert [d.reference for d in other] == ["o0"]
+    # Through the rules: the same, the acting person left out.
+    queries = DrsQueries(unit_factory(db, write=False), clock())
+    page = queries.list_worker_declarations(WORKER, 2, "")
+    last = queries.list_worker_declarations(WORKER, 2, page.next_page_token)
+    assert [d.reference for d in page.items + last.items] == ["r1", "s0", "r0"]
+    assert last.next_page_token == "" and {d.acting_person for d in page.items} == {""}
+
+
+def test_a_worker_query_uses_its_index_on_postgresql(db: Database) -> None:
+    if db.engine.dialect.name != "postgresql":
+        with db.read() as conn:
+            plan = conn.execute(
+                sa.text(
+                    "EXPLAIN QUERY PLAN SELECT id FROM declaration WHERE insz = :i "
+                    "ORDER BY id DESC LIMIT 3"
+                ),
+                {"i": WORKER},
+            ).all()
+        assert "ix_declaration_insz_id" in " ".join(str(r) for r in plan)
+        return
+    with db.read() as conn:
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plan = conn.execute(
+            sa.text("EXPLAIN SELECT id FROM declaration WHERE insz = :i ORDER BY id DESC LIMIT 3"),
+            {"i": WORKER},
+        ).all()
+    assert "ix_declaration_insz_id" in " ".join(r[0] for r in plan)
 
 
 def test_the_migrations_match_the_models_when_applied(database_url: str) -> None:

@@ -164,6 +164,65 @@ def test_unregistered_employer_is_not_found_when_it_declares_for_itself(w: World
     assert err.value.reason == "EMPLOYER_NOT_FOUND"
 
 
+# -- people at the portal ------------------------------------------------------------------
+
+JAN = "70020304588"  # a person acting for RETAIL at the portal
+ANNA = "75112004636"
+
+
+def portal(role: str, person: str = JAN, employer: str = RETAIL.id) -> Caller:
+    return Caller(PartyKind.EMPLOYER, employer, via_gateway=True, person=person, role=role)
+
+
+def test_reader_is_refused_read_only_role_and_nothing_is_asked_or_stored_when_declaring(
+    w: World,
+) -> None:
+    with pytest.raises(PermissionDenied) as err:
+        declare(w, din(), caller=portal("reader"))
+    assert err.value.reason == "READ_ONLY_ROLE"
+    assert w.fake.counts() == (0, 0, 0, 0) and w.identity.checked == []
+
+
+def test_reader_of_another_employer_is_refused_as_not_its_employer_when_declaring(
+    w: World,
+) -> None:
+    # The may-act-for check comes first: the role is the person's role for *their* employer.
+    with pytest.raises(PermissionDenied) as err:
+        declare(w, din(), caller=portal("reader"), employer=STATE.id)
+    assert err.value.reason == "NOT_OWN_EMPLOYER"
+
+
+def test_declarant_declares_and_is_recorded_as_acting_person_when_at_the_portal(
+    w: World,
+) -> None:
+    result = declare(w, din(start=dt.date(2025, 6, 3)), "in-1", caller=portal("declarant"))
+    assert result.status is Status.ACCEPTED
+    assert (result.submitted_by, result.acting_person) == (RETAIL.uri, JAN)
+    assert w.fake.state.declarations[(RETAIL.id, "in-1")].acting_person == JAN
+    # A certificate records nobody.
+    assert declare(w, din(start=dt.date(2025, 6, 10)), "in-2").acting_person == ""
+
+
+def test_resubmission_by_another_person_answers_the_first_filing_when_content_is_the_same(
+    w: World,
+) -> None:
+    first = declare(w, din(start=dt.date(2025, 6, 3)), "in-1", caller=portal("declarant"))
+    again = declare(w, din(start=dt.date(2025, 6, 3)), "in-1", caller=portal("declarant", ANNA))
+    by_certificate = declare(w, din(start=dt.date(2025, 6, 3)), "in-1")
+    assert again == first == by_certificate and again.acting_person == JAN
+    assert w.fake.counts()[0] == 1
+    # A reader is refused even what would only be a replay.
+    with pytest.raises(PermissionDenied) as err:
+        declare(w, din(start=dt.date(2025, 6, 3)), "in-1", caller=portal("reader"))
+    assert err.value.reason == "READ_ONLY_ROLE"
+
+
+def test_reader_reads_the_employers_periods_when_at_the_portal(w: World) -> None:
+    declared = open_in(w)
+    period = w.queries.get_period(portal("reader"), f"employers/{RETAIL.id}/periods/1")
+    assert period.period_id == declared.period_id
+
+
 # -- idempotency ---------------------------------------------------------------------------
 
 

@@ -434,6 +434,38 @@ def test_unknown_employer_is_not_found_when_it_declares_for_itself(w: World) -> 
     assert err.value.reason == "EMPLOYER_NOT_FOUND"
 
 
+# -- people at the portal ----------------------------------------------------------------------
+
+JAN, ANNA = "70020304588", "75112004636"  # people acting for EMPLOYER at the portal
+
+
+def portal(role: str, person_insz: str = JAN, employer: str = EMPLOYER) -> Caller:
+    return Caller(PartyKind.EMPLOYER, employer, via_gateway=True, person=person_insz, role=role)
+
+
+def test_reader_is_refused_read_only_role_and_nothing_is_asked_or_stored_when_declaring(
+    w: World,
+) -> None:
+    with pytest.raises(PermissionDenied) as err:
+        submit(w, caller=portal("reader"))
+    assert err.value.reason == "READ_ONLY_ROLE"
+    assert nothing_stored(w) and w.network.asked == []
+
+
+def test_declarant_declares_and_is_recorded_as_acting_person_when_at_the_portal(
+    w: World,
+) -> None:
+    v = submit(w, caller=portal("declarant"))
+    assert v.status is Status.ACCEPTED
+    assert (v.submitted_by, v.acting_person) == (ME.uri, JAN)
+    assert [x.version.acting_person for x in w.store.state.versions] == [JAN]
+    # Resent by another person or by the certificate: the stored version, its first filer.
+    assert submit(w, caller=portal("declarant", ANNA)) == v
+    assert submit(w) == v and len(w.store.state.versions) == 1
+    # A certificate records nobody.
+    assert submit(w, reference="ref-2", quarter=Quarter(2025, 4)).acting_person == ""
+
+
 # -- races -------------------------------------------------------------------------------------
 
 

@@ -192,6 +192,14 @@ class _Declarations:
         ]
         return found[:limit]
 
+    def of_worker(self, insz: str, before_id: int | None, limit: int) -> list[Declaration]:
+        found = [
+            self._read(d)
+            for d in reversed(self.s.declarations)
+            if d.insz == insz and (before_id is None or d.id < before_id)
+        ]
+        return found[:limit]
+
 
 class _Tasks:
     def __init__(self, s: State, store: FakeStore) -> None:
