@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 print-services:
 	@echo $(SERVICES)
 
-.PHONY: print-services help venv proto pki migrate run demo test test-storage test-integration lint bench lock clean
+.PHONY: print-services help venv proto pki browser migrate run demo test test-storage test-integration lint bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -73,10 +73,21 @@ run: $(GENERATED) pki ## install, generate, and start the mesh on the embedded d
 demo: $(GENERATED) pki ## play a worker's story against the running mesh (`make run` first)
 	$(PY) -m demo
 
-test: $(GENERATED) pki ## install, generate, and run every test (SQLite unless DATABASE_URL says otherwise)
+# The portal's browser tests drive Debian's Chromium through Playwright (never a downloaded
+# browser): installed from apt when missing (as root, or with sudo).
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM) ## install Debian's Chromium for the portal's browser tests
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	  echo "The browser tests need Chromium: run 'sudo apt-get install chromium'" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium
+
+test: $(GENERATED) pki browser ## install, generate, and run every test (SQLite unless DATABASE_URL says otherwise)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-storage: $(GENERATED) pki ## storage and integration tests only (CI runs them again on PostgreSQL)
+test-storage: $(GENERATED) pki browser ## storage and integration tests only (CI runs them again on PostgreSQL)
 	$(PY) -m pytest -m "storage or integration" $(PYTEST_ARGS)
 
 lint: $(GENERATED) ## buf lint on the contracts, ruff on the code
