@@ -58,6 +58,9 @@ DEV_PARTIES: tuple[Party, ...] = (
     Party("router", "router/cbss"),
     Party("hub-cin", "router/cin"),
     Party("onss", "institution/onss"),
+    # The research data warehouse (the CBSS's) and its trusted third party (pseudonymisation).
+    Party("warehouse", "institution/cbss-dwh"),
+    Party("ttp", "institution/cbss-ttp"),
     # The portal's web process (pages and the development identity provider), the CBSS's.
     Party("portal", "institution/cbss"),
     # Institutions calling the network.
@@ -72,6 +75,8 @@ DEV_PARTIES: tuple[Party, ...] = (
     Party("institution-famiwal", "institution/famiwal"),
     # A work-accident insurer (its institution inbox receives work-accident attestations).
     Party("institution-ethias", "institution/ethias"),
+    # A research centre granted research projects in the warehouse (its exports).
+    Party("institution-hiva", "institution/hiva"),
     # Employers (ONSS numbers) and a payroll bureau (KBO number).
     Party("employer-000935467", "employer/000935467"),
     Party("employer-000100006", "employer/000100006"),
