@@ -133,8 +133,23 @@ def test_certificate_is_reissued_when_it_lacks_the_party_host(tmp_path) -> None:
     other_pem, other_key = pki.issue(ca, "spiffe://carrefour.local/institution/inami")
     (tmp_path / "old.pem").write_bytes(other_pem)
     (tmp_path / "old.key").write_bytes(other_key)
-    assert pki.init(tmp_path, (party,)) == ["old"]
+    assert pki.init(tmp_path, (party,)) == ["old", pki.IDP_KEY]  # and the provider's key
     assert pki.init(tmp_path, (party,)) == []  # current now: kept
+
+
+def test_identity_providers_key_is_rsa_and_its_jwks_verifies_what_it_signs(tmp_path) -> None:
+    import jwt
+
+    from runtime import pki
+
+    assert pki.ensure_idp_key(tmp_path) is True
+    assert pki.ensure_idp_key(tmp_path) is False  # kept
+    (jwk,) = pki.idp_jwks(tmp_path)["keys"]
+    assert (jwk["kty"], jwk["alg"], jwk["use"]) == ("RSA", "RS256", "sig")
+    token = jwt.encode({"sub": "x"}, (tmp_path / pki.IDP_KEY).read_bytes(), algorithm="RS256")
+    public = jwt.PyJWK(jwk).key
+    assert jwt.decode(token, public, algorithms=["RS256"])["sub"] == "x"
+    assert oct((tmp_path / pki.IDP_KEY).stat().st_mode)[-3:] == "600"
 
 
 # -- a person signed in at the portal: the verified token's payload, from the gateway only ----
