@@ -151,6 +151,7 @@ class PortalHandler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         started = time.monotonic()
         self._status = 0
+        self._body_read = False
         self.server.enter()
         try:
             self._route(method, request_path(self.path))
@@ -217,7 +218,6 @@ class PortalHandler(BaseHTTPRequestHandler):
     def _token(self, signer: TokenSigner) -> None:
         media = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if media != "application/json":
-            self.close_connection = True
             return self._json(
                 415, {"error": "Send JSON (application/json).", "reason": "UNSUPPORTED_MEDIA_TYPE"}
             )
@@ -225,11 +225,16 @@ class PortalHandler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or "-1")
         except ValueError:
             length = -1
-        if length < 0 or length > MAX_BODY:
-            self.close_connection = True  # the body, if any, is not read
-            status, reason = (413, "BODY_TOO_LARGE") if length > MAX_BODY else (411, "NO_LENGTH")
-            return self._json(status, {"error": "A JSON body of at most 4 KiB.", "reason": reason})
+        if length < 0:
+            self.close_connection = True  # a body of unknown length is not read
+            self._body_read = True
+            return self._json(411, {"error": "Send a Content-Length.", "reason": "NO_LENGTH"})
+        if length > MAX_BODY:  # discarded by _send (or the connection closed beyond 64 KiB)
+            return self._json(
+                413, {"error": "A JSON body of at most 4 KiB.", "reason": "BODY_TOO_LARGE"}
+            )
         body = self.rfile.read(length)
+        self._body_read = True
         try:
             return self._json(200, signer.issue(body))
         except Refused as refused:
@@ -267,7 +272,23 @@ class PortalHandler(BaseHTTPRequestHandler):
         headers = {"Cache-Control": "no-store", **(extra or {})}
         self._send(status, body, "application/json", headers)
 
+    def _discard_body(self) -> None:
+        """Read a body the answer does not use, so that closing or reusing the connection
+        never loses the answer (unread data makes TCP reset it); too large: close instead."""
+        if self._body_read or self.command in ("GET", "HEAD"):
+            return
+        self._body_read = True
+        try:
+            length = int(self.headers.get("Content-Length") or "0")
+        except ValueError:
+            length = -1
+        if 0 <= length <= 65536:
+            self.rfile.read(length)
+        else:
+            self.close_connection = True
+
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
+        self._discard_body()
         self._status = status
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -285,6 +306,8 @@ class PortalHandler(BaseHTTPRequestHandler):
         JSON with the security headers, never its HTML page."""
         self.close_connection = True
         self._peer = getattr(self, "_peer", "")
+        self._body_read = True  # the request could not be parsed: its body is not read
+        self.request_version = self.protocol_version  # never an HTTP/0.9 answer without headers
         try:
             self._json(code, {"error": HTTPStatus(code).phrase, "reason": "BAD_REQUEST"})
         except (OSError, ValueError):
