@@ -168,7 +168,7 @@ function renderAttestations() {
     employer: formatOnss(String(d.name || "").split("/")[1] || ""),
     status: badge(STATUS_KIND[d.status] || "info", tOr("status", d.status, d.status)),
     kind: d.attestation_id ? tOr("attestation_kind", d.attestation_kind, d.attestation_kind) : "—",
-    to: d.attestation_id ? d.destination || t("drs.destination_directory") : "—",
+    to: d.attestation_id ? (d.destination ? tOr("institution", d.destination, d.destination) : t("drs.destination_directory")) : "—",
     delivery: d.attestation_id ? badge(STATUS_KIND[d.attestation_status] || "info", tOr("status", d.attestation_status, d.attestation_status)) : "—",
   }));
   $("attestations-list").replaceChildren(

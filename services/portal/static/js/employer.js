@@ -48,6 +48,11 @@ const STATUS_KIND = {
   ATTESTATION_STATUS_DEAD_LETTERED: "error",
 };
 
+// An institution's id ("onem") by its name in the current language; empty: the directory's.
+function institution(id) {
+  return id ? tOr("institution", id, id) : t("drs.destination_directory");
+}
+
 function statusBadge(status) {
   return badge(STATUS_KIND[status] || "info", tOr("status", status, status));
 }
@@ -485,7 +490,7 @@ function renderDrsResult() {
   if (d.late) pairs.push([t("field.late"), t("drs.late", { deadline: formatDate(d.deadline) })]);
   if (d.attestation_id) {
     pairs.push([t("field.attestation"), tOr("attestation_kind", d.attestation_kind, d.attestation_kind)]);
-    pairs.push([t("field.destination"), d.destination || t("drs.destination_directory")]);
+    pairs.push([t("field.destination"), institution(d.destination)]);
     pairs.push([t("field.delivery"), el("span", { id: "drs-delivery" }, statusBadge(d.attestation_status))]);
   }
   notice(region, STATUS_KIND[d.status] || "info", t(`drs.result.${d.status}`), facts(pairs), anomalyList(d.anomalies));
@@ -545,7 +550,7 @@ function renderTasks() {
     scenario: t(`scenario.${task.scenario}`),
     worker: formatInsz(task.insz),
     risk: formatDate(task.risk_date),
-    by: task.requested_by,
+    by: institution(task.requested_by),
     deadline: formatDate(task.deadline),
     state: tOr("task_state", task.state, task.state),
     act:
@@ -589,7 +594,7 @@ function renderDrsDeclarations() {
     worker: formatInsz(d.insz),
     risk: formatDate(d.risk_date),
     status: statusBadge(d.status),
-    destination: d.attestation_id ? d.destination || t("drs.destination_directory") : "—",
+    destination: d.attestation_id ? institution(d.destination) : "—",
     delivery: d.attestation_id ? statusBadge(d.attestation_status) : "—",
     submitted: formatTimestamp(d.submit_time),
   }));

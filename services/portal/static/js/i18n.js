@@ -61,7 +61,8 @@ export function t(key, params = {}) {
 // The translation of `${prefix}.${code}` when there is one, else `otherwise` (or the code).
 export function tOr(prefix, code, otherwise) {
   const key = `${prefix}.${code}`;
-  return has(key) ? t(key) : (otherwise || code);
+  if (has(key)) return t(key);
+  return otherwise === undefined || otherwise === null ? String(code ?? "") : otherwise;
 }
 
 // Every element with data-i18n gets its text; data-i18n-aria-label its aria-label; the
