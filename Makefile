@@ -18,7 +18,7 @@ SERVICES := echo registry router mutuality dimona dmfa drs inbox mutation
 # What `make run` starts, in start order: each a program instance with its own port, database
 # and log (runtime.supervise's MESH): the mutualities' hub is the router program as `hub-cin`,
 # each demonstration mutuality the `mutuality` program, each institution inbox the `inbox` one.
-MESH := echo registry router hub-cin mut-100 mut-200 dimona dmfa inbox-onem inbox-mut-100 inbox-mut-200 inbox-fedris inbox-ethias drs mutation edge
+MESH := echo registry router hub-cin mut-100 mut-200 dimona dmfa inbox-onem inbox-mut-100 inbox-mut-200 inbox-fedris inbox-ethias drs mutation portal edge
 PYTEST_ARGS ?=
 
 print-services:

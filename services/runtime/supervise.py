@@ -25,9 +25,11 @@ import os
 import random
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +55,10 @@ class ServiceSpec:
     module: str = ""
     #: The certificate it presents (PKI file stem); the program's default when empty.
     cert: str = ""
+    #: Other ports it listens on, named (with the default base), e.g. the edge's portal.
+    listeners: tuple[tuple[str, int], ...] = ()
+    #: How it says it is ready: gRPC health over mTLS, or `https` (GET /healthz over mTLS).
+    health: str = "grpc"
 
     @property
     def program(self) -> str:
@@ -301,19 +307,28 @@ MESH: dict[str, ServiceSpec] = {
                 f"{_PY} -m mutation.cli --target localhost:{{mutation}} lags",
             ),
         ),
+        # The portal's pages and the development identity provider (services/portal), an HTTPS
+        # process behind the edge's browser listener.
+        ServiceSpec(
+            "portal", 50047, prepare=(), health="https", env=(("PORTAL_PORT", "{portal}"),)
+        ),
         # The edge (Envoy, services/edge): where institutions, employers and operators reach
         # Carrefour — consultations to the router, declarations to their owners, admin APIs for
-        # admin identities only. Started last: its upstreams are serving.
+        # admin identities only — and, on its browser listener, people at the portal. Started
+        # last: its upstreams are serving.
         ServiceSpec(
             "edge",
             50049,
             prepare=(),
+            listeners=(("edge-portal", 50048),),
             env=(
                 ("ROUTER_ADDR", "localhost:{router}"),
                 ("DIMONA_ADDR", "localhost:{dimona}"),
                 ("DMFA_ADDR", "localhost:{dmfa}"),
                 ("DRS_ADDR", "localhost:{drs}"),
                 ("MUTATION_ADDR", "localhost:{mutation}"),
+                ("PORTAL_ADDR", "localhost:{portal}"),
+                ("EDGE_PORTAL_PORT", "{edge-portal}"),
             ),
             try_commands=(
                 "make demo   # a worker's story, through the edge, narrated",
@@ -340,8 +355,9 @@ def port_base(environ: Mapping[str, str] | None = None) -> int:
 def free_port_base() -> int:
     """A CARREFOUR_PORT_BASE whose every port (services and metrics) is free now: for a second
     mesh beside another one (tests, benches)."""
-    low = min(spec.port for spec in MESH.values()) - DEFAULT_PORT_BASE  # the edge: below
-    span = max(spec.port for spec in MESH.values()) - min(spec.port for spec in MESH.values())
+    every = ports(DEFAULT_PORT_BASE).values()
+    low = min(every) - DEFAULT_PORT_BASE  # the edge and the portal: below the base
+    span = max(every) - min(every)
     for _ in range(50):
         base = random.randrange(20000, 40000, 10)
         try:
@@ -358,8 +374,10 @@ def free_port_base() -> int:
 
 
 def ports(base: int = DEFAULT_PORT_BASE) -> dict[str, int]:
-    """Every service of MESH and its port with this base."""
-    return {name: spec.port - DEFAULT_PORT_BASE + base for name, spec in MESH.items()}
+    """Every service of MESH and its port with this base, and every other named listener."""
+    named = {name: spec.port for name, spec in MESH.items()}
+    named.update(listener for spec in MESH.values() for listener in spec.listeners)
+    return {name: port - DEFAULT_PORT_BASE + base for name, port in named.items()}
 
 
 _MAX_RESTARTS = 3
@@ -434,6 +452,9 @@ class Supervisor:
 
     def wait_serving(self, spec: ServiceSpec, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
+        if spec.health == "https":
+            self._wait_https(spec, deadline, timeout)
+            return
         files = party_tls(self.var_dir / "pki", "admin-ops")
         with secure_channel(f"localhost:{self.port(spec)}", files) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
@@ -450,6 +471,26 @@ class Supervisor:
                     pass
                 time.sleep(0.2)
         raise SystemExit(f"{spec.name} not SERVING after {timeout:.0f}s")
+
+    def _wait_https(self, spec: ServiceSpec, deadline: float, timeout: float) -> None:
+        """GET /healthz over mTLS with the gateway's certificate (what the edge presents)."""
+        pki = self.var_dir / "pki"
+        context = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+        context.load_cert_chain(str(pki / "gateway.pem"), str(pki / "gateway.key"))
+        url = f"https://localhost:{self.port(spec)}/healthz"
+        while time.monotonic() < deadline:
+            if self.procs[spec.name].poll() is not None:
+                raise SystemExit(
+                    f"{spec.name} exited during start-up; see {self.log_dir / spec.name}.log"
+                )
+            try:
+                with urllib.request.urlopen(url, context=context, timeout=1) as reply:  # noqa: S310 - https, ours
+                    if reply.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"{spec.name} not ready after {timeout:.0f}s")
 
     def stop_all(self) -> None:
         self.stopping = True
@@ -530,6 +571,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"localhost:{supervisor.ports['edge']} (Envoy, mTLS);"
                 " the CLIs call it by default.\n"
             )
+            if any(s.name == "portal" for s in specs):
+                out.write(
+                    "People (employers' staff, citizens): the portal, "
+                    f"https://localhost:{supervisor.ports['edge-portal']}/ (sign in with the"
+                    " development identity provider; the browser must trust"
+                    f" {args.var_dir / 'pki' / 'ca.pem'})\n"
+                )
         commands = [supervisor.fill(c) for s in specs for c in s.try_commands]
         if commands:
             # Three to start with (the edge's, when it runs); every one in var/try-commands.txt.
