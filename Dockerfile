@@ -15,8 +15,10 @@ RUN python -m venv .venv \
     && mkdir gen && .venv/bin/python -m grpc_tools.protoc -I protos -I third_party/googleapis \
        --python_out=gen --grpc_python_out=gen $(find protos -name '*.proto' | sort) \
     && .venv/bin/python -m grpc_tools.protoc -I protos -I third_party/googleapis \
-       --include_imports --descriptor_set_out=gen/carrefour.binpb \
-       $(find protos -name '*.proto' | sort) google/rpc/status.proto google/rpc/error_details.proto
+       --include_imports --include_source_info --descriptor_set_out=gen/carrefour.binpb \
+       $(find protos -name '*.proto' | sort) google/rpc/status.proto google/rpc/error_details.proto \
+    && (cd services && ../.venv/bin/python -m edge.openapi --descriptors ../gen/carrefour.binpb \
+       --out ../gen/openapi.json)
 
 FROM python:3.11.7-slim-bookworm
 RUN groupadd --gid 10001 carrefour && useradd --uid 10001 --gid 10001 --no-create-home carrefour

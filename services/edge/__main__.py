@@ -46,6 +46,11 @@ def kubernetes_config() -> EdgeConfig:
         },
         access_log=Path("/dev/stdout"),
         descriptors=Path("/app/gen/carrefour.binpb"),  # in the image (Dockerfile)
+        # The portal's browser listener: the portal's Service, the identity provider's public
+        # keys from the idp-jwks ConfigMap (k8s/base/edge/edge.yaml).
+        portal_port=50048,
+        portal_upstream="portal:50047",
+        jwks=Path("/etc/envoy/idp/jwks.json"),
     )
 
 

@@ -83,15 +83,21 @@ def test_every_container_is_non_root_read_only_probed_and_bounded(overlay: str) 
         main = pod["containers"][0]
         assert "readinessProbe" in main and "livenessProbe" in main, name
         if workload["kind"] == "Deployment" and name != "edge":
-            # Native gRPC probes on the services' plaintext health-only port; a grace period
-            # longer than their SHUTDOWN_GRACE_SECONDS (10).
-            assert main["readinessProbe"]["grpc"]["port"] == 8086, name
+            # Native gRPC probes on the services' plaintext health-only port (the portal, an
+            # HTTPS process: GET /healthz there); a grace period longer than their
+            # SHUTDOWN_GRACE_SECONDS (10).
+            probe = main["readinessProbe"]
+            port = probe["grpc"]["port"] if name != "portal" else probe["httpGet"]["port"]
+            assert port == 8086, name
             assert pod["terminationGracePeriodSeconds"] > 10, name
             env = {e["name"]: e.get("value") for e in main["env"]}
             assert env["PROBE_PORT"] == "8086", name
             assert env["TLS_CERT_FILE"].startswith("/etc/carrefour/tls/"), name
             secrets = [v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v]
-            assert secrets and all(s.startswith("tls-") for s in secrets), name
+            # Certificates; and in the dev cluster, the development identity provider's key.
+            dev_idp = ["idp-signing"] if name == "portal" and overlay == "dev" else []
+            assert secrets and all(s.startswith("tls-") for s in secrets if s not in dev_idp)
+            assert set(secrets) - {s for s in secrets if s.startswith("tls-")} == set(dev_idp)
 
 
 def test_production_runs_several_routers_with_an_autoscaler_and_postgresql_per_institution() -> (
@@ -103,7 +109,7 @@ def test_production_runs_several_routers_with_an_autoscaler_and_postgresql_per_i
     assert hpa["spec"]["scaleTargetRef"]["name"] == "router"
     databases = {s["metadata"]["name"] for s in of_kind("production", "StatefulSet")}
     for name, deployment in deployments.items():
-        if name == "edge":
+        if name in ("edge", "portal"):  # no database: the gateway and the portal's pages
             continue
         institution = deployment["spec"]["template"]["metadata"]["labels"][
             "carrefour.local/institution"
@@ -193,6 +199,8 @@ def reachable(overlay: str, source: str, target: str, port: int) -> bool:
         ("hub-cin", "mut-100", 50054, True),
         ("edge", "mutation", 50059, True),
         ("mutation", "dmfa", 50057, True),  # the event feed
+        ("edge", "portal", 50047, True),  # the portal's pages, behind the browser listener
+        ("router", "portal", 50047, False),
     ],
 )
 def test_network_policies_let_in_only_the_intended_callers(
@@ -227,3 +235,17 @@ def test_dockerfile_builds_a_pinned_non_root_image_running_python_m() -> None:
     edge = (ROOT / "k8s/base/edge/edge.yaml").read_text()
     assert "/app/.venv/lib/python3.11/site-packages/envoy/_bin/envoy" in edge
     assert "FROM python:3.11" in (ROOT / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize(("overlay", "dev_idp"), [("dev", "on"), ("production", "off")])
+def test_the_development_identity_provider_runs_only_in_the_dev_cluster(
+    overlay: str, dev_idp: str
+) -> None:
+    (portal,) = [d for d in of_kind(overlay, "Deployment") if d["metadata"]["name"] == "portal"]
+    env = [e for e in portal["spec"]["template"]["spec"]["containers"][0]["env"]]
+    assert [e["value"] for e in env if e["name"] == "PORTAL_DEV_IDP"][-1] == dev_idp
+    volumes = {v["name"] for v in portal["spec"]["template"]["spec"]["volumes"]}
+    assert ("idp-signing" in volumes) == (dev_idp == "on")  # the signing key never in production
+    (edge,) = [d for d in of_kind(overlay, "Deployment") if d["metadata"]["name"] == "edge"]
+    edge_volumes = {v["name"]: v for v in edge["spec"]["template"]["spec"]["volumes"]}
+    assert edge_volumes["idp-jwks"]["configMap"]["name"] == "idp-jwks"
