@@ -41,23 +41,29 @@ TIMEOUT = 30_000  # ms: a first call through the mesh may wait on a cold service
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    with running_portal(tmp_path_factory.mktemp("var")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(portal: Portal) -> Iterator[object]:
+def chromium() -> Path:
+    """Debian's Chromium, checked before the mesh starts: missing is a failure, never a skip."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the portal's browser tests need Debian's Chromium "
             "(`make browser`, or `apt-get install chromium`); Playwright never downloads one"
         )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def portal(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    with running_portal(tmp_path_factory.mktemp("var")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path, portal: Portal) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
@@ -93,6 +99,7 @@ def shot(page, name: str) -> Path:  # noqa: ANN001
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
     return path
 
 
@@ -398,14 +405,6 @@ def test_the_pages_fit_a_360_pixel_screen(browser, portal: Portal) -> None:  # n
             page.wait_for_url(portal.url)
     finally:
         context.close()
-
-
-def test_screenshots_are_kept_as_artifacts() -> None:
-    """Runs last in this module: the scenarios above left their screenshots."""
-    for name in ("employer-dimona-accepted", "citizen-who-consulted", "sign-in"):
-        path = ARTIFACTS / f"{name}.png"
-        assert path.is_file() and path.stat().st_size > 10_000, path
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def copy_readme_screenshots() -> None:  # pragma: no cover - run by hand after the tests
