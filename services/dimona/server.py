@@ -13,6 +13,7 @@ import logging
 
 from cbss.dimona.v1 import dimona_pb2, dimona_pb2_grpc
 from dimona.config import SERVICE, Settings
+from dimona.research import research_registration
 from dimona.seed import command as seed
 from dimona.seed import periods as seed_periods
 from dimona.service.declarations import Declarations
@@ -112,6 +113,7 @@ def create_server(
                 EmploymentEventServicer(queries),
                 _SERVICES["EmploymentEventService"].full_name,
             ),
+            research_registration(db),
         ],
         readiness=db.ping,
         on_stop=[sync.stop, *on_stop, db.dispose],

@@ -12,6 +12,7 @@ import logging
 
 from cbss.dmfa.v1 import dmfa_pb2, dmfa_pb2_grpc
 from dmfa.config import SERVICE, Settings
+from dmfa.research import research_registration
 from dmfa.seed import command as seed
 from dmfa.service.declarations import Declarations
 from dmfa.service.ports import Network
@@ -83,6 +84,7 @@ def create_server(
                 DeclarationEventServicer(queries),
                 _SERVICES["DeclarationEventService"].full_name,
             ),
+            research_registration(db),
         ],
         readiness=db.ping,
         on_stop=[sync.stop, declarations.close, *on_stop, db.dispose],

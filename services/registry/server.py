@@ -11,6 +11,7 @@ import logging
 
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
 from registry.config import SERVICE, Settings
+from registry.research import research_registration
 from registry.seed import command as seed
 from registry.service.cache import PersonCache
 from registry.service.changes import RegistryChanges
@@ -44,7 +45,8 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
                 registry_pb2_grpc.add_RegistryServiceServicer_to_server,
                 servicer,
                 registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
-            )
+            ),
+            research_registration(db),
         ],
         readiness=db.ping,
         on_stop=[db.dispose],
