@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from edge.__main__ import kubernetes_config
 from edge.envoy import render
 

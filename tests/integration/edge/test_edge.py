@@ -14,11 +14,11 @@ from pathlib import Path
 import grpc
 import pytest
 import sqlalchemy as sa
-from edge.__main__ import validate
 from google.protobuf import field_mask_pb2
 
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
 from cbss.router.v1 import router_admin_pb2, router_admin_pb2_grpc
+from edge.__main__ import validate
 from registry.seed.population import FIXED_MAN
 from runtime import pki
 from runtime.client import failure

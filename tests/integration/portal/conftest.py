@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from portal.config import STATIC, Settings
 from portal.server import PortalServer, create_server
 

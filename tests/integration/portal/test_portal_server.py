@@ -17,10 +17,10 @@ import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from portal.config import Settings
 from portal.idp import AUDIENCE, ISSUER
 from portal.server import PortalServer
-
 from runtime import pki as dev_pki
 from tests.integration.portal.conftest import (
     Reply,

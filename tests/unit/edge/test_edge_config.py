@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from edge.envoy import EdgeConfig, render
 from edge.routes import ADMIN_ONLY, edge_routes
 

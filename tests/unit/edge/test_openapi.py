@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from edge.openapi import DESCRIPTORS, build
-from edge.routes import edge_routes, portal_routes
 from google.protobuf import descriptor_pb2
 from openapi_spec_validator import validate
+
+from edge.openapi import DESCRIPTORS, build
+from edge.routes import edge_routes, portal_routes
 
 
 @pytest.fixture(scope="module")

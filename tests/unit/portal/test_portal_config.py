@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from portal.config import DEFAULT_PORT, OPENAPI, STATIC, Settings
 
+from portal.config import DEFAULT_PORT, OPENAPI, STATIC, Settings
 from runtime.config import ConfigError
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from portal.config import STATIC
 
 CSS = (STATIC / "css" / "portal.css").read_text()

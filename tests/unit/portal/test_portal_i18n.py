@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from portal.config import STATIC
 
 I18N = STATIC / "i18n"

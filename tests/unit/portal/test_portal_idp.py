@@ -11,8 +11,8 @@ import jwt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from portal import idp
 
+from portal import idp
 from registry.seed.population import FIXED_PERSONS
 from runtime import employers, pki
 from runtime.identifiers import parse_insz

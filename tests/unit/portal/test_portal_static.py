@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from portal.config import STATIC
 from portal.server import CONTENT_TYPES, masked, request_path, static_path
 
