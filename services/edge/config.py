@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.envoy import EdgeConfig
+from portal import idp
 from runtime.config import EnvReader
 from runtime.pki import IDP_JWKS
 
@@ -73,8 +74,8 @@ class Settings:
             portal_port=portal_port,
             portal_upstream=env.str("PORTAL_ADDR", "localhost:50047") if portal_port else "",
             jwks=env.file("EDGE_JWKS", pki_dir / IDP_JWKS).resolve() if portal_port else None,
-            idp_issuer=env.str("EDGE_TOKEN_ISSUER", "carrefour-dev-idp"),
-            idp_audience=env.str("EDGE_TOKEN_AUDIENCE", "carrefour-portal"),
+            idp_issuer=env.str("EDGE_TOKEN_ISSUER", idp.ISSUER),
+            idp_audience=env.str("EDGE_TOKEN_AUDIENCE", idp.AUDIENCE),
             rate_per_person=env.int("EDGE_RATE_PER_PERSON", 20, minimum=1, maximum=1_000_000),
             burst_per_person=env.int("EDGE_BURST_PER_PERSON", 60, minimum=1, maximum=1_000_000),
         )

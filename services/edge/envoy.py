@@ -51,6 +51,7 @@ from edge.routes import (
     portal_transcoded_services,
     transcoded_services,
 )
+from portal import idp
 from runtime.identity import CLAIMS_HEADER, TRUST_DOMAIN, XFCC_HEADER
 
 _T = "type.googleapis.com/envoy."
@@ -107,8 +108,8 @@ class EdgeConfig:
     portal_port: int = 0
     portal_upstream: str = ""
     jwks: Path | None = None
-    idp_issuer: str = "carrefour-dev-idp"
-    idp_audience: str = "carrefour-portal"
+    idp_issuer: str = idp.ISSUER
+    idp_audience: str = idp.AUDIENCE
     #: Portal API calls per second per signed-in token, and the burst.
     rate_per_person: int = 20
     burst_per_person: int = 60

@@ -22,12 +22,10 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from portal.idp import AUDIENCE, ISSUER
 from runtime.pki import IDP_JWKS, IDP_KEY
 from runtime.supervise import MESH
 from tests.support.mesh import Mesh, running_mesh
-
-ISSUER = "carrefour-dev-idp"
-AUDIENCE = "carrefour-portal"
 
 
 @dataclass
