@@ -1,0 +1,1 @@
+"""The TTP's rules: projects, coding, extractions (no grpc, no SQL)."""

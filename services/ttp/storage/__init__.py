@@ -1,0 +1,1 @@
+"""The TTP's keys: files outside the warehouse (storage/keys.py); no database."""
