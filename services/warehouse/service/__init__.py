@@ -1,0 +1,1 @@
+"""The warehouse's rules: positions, tables, disclosure control, builds, reads, exports."""

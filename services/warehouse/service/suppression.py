@@ -1,0 +1,362 @@
+"""Statistical disclosure control of a quarter's published tables.
+
+The tables (`TableSpec`) are one finest table and margins of it: every published cell of every
+table is the sum of finest cells, so that everything a reader can combine is a linear system
+over the finest cells. Each cell has a count of persons and their pay (euro cents); a cell is
+published whole or suppressed whole. Cells without a person are absent (never suppressed), so a
+reader knows that every suppressed finest cell holds at least one person.
+
+1. **Primary suppression.** A cell is sensitive when it holds 1 to `threshold` - 1 persons, or
+   when its pay fails the p % dominance rule: the pay minus its two largest contributions (two
+   persons' pay) is below p % of the largest — the second-largest contributor could then estimate
+   the largest one's pay within p %.
+2. **Relations.** For each linear relation "a margin cell = the sum of the cells of the next finer
+   published table it covers", a relation with exactly one suppressed member would give it away by
+   subtraction: another member is suppressed (the smallest unsuppressed child, else the parent),
+   until no relation has exactly one. Only covering pairs of tables are related (total -> region
+   -> finest, not total -> finest directly): the others follow from them.
+3. **Audit by linear programming** (scipy.optimize.linprog, HiGHS). The unknowns are the
+   suppressed finest cells (a count at least 1, a pay at least 0); every published cell of every
+   table is an equality. For each suppressed cell of any table, its count's minimum and maximum
+   over that system must be at least `threshold` apart, and its pay's at least p % of its pay.
+   Each solution found is a feasible point, which bounds every other suppressed cell too: a cell
+   whose interval is already wide enough from the points seen needs no program of its own.
+4. **Complementary suppression.** For each cell that fails the audit, one more cell is
+   suppressed — the smallest unsuppressed cell in a relation with it (a sibling, else a margin
+   it adds into, else any published cell constraining it) — then steps 2 and 3 run again, until
+   the audit passes. It ends: each round suppresses at least one cell, and with every cell
+   suppressed nothing is bounded.
+
+The same audit is what an attacker runs (tests/…/test_recovery_attack.py does it on the
+exported files, independently of this code).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+_EPS = 1e-6
+
+
+class Status(enum.Enum):
+    PUBLISHED = "PUBLISHED"
+    PRIMARY = "PRIMARY"
+    SECONDARY = "SECONDARY"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    id: str
+    title: str
+    dims: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedCell:
+    table: str
+    #: The categories of the table's dimensions, in its order.
+    key: tuple[str, ...]
+    persons: int
+    pay: int
+    status: Status
+
+    @property
+    def suppressed(self) -> bool:
+        return self.status is not Status.PUBLISHED
+
+
+@dataclass
+class Protection:
+    cells: list[ProtectedCell]
+    rounds: int = 0
+    programs: int = 0
+    weak: list[int] = field(default_factory=list)
+
+
+def dominated(pay: int, top1: int, top2: int, percent: int) -> bool:
+    """The p % rule: the pay minus its two largest contributions is below p % of the largest."""
+    return top1 > 0 and 100 * (pay - top1 - top2) < percent * top1
+
+
+class _Tables:
+    """Every cell of every table, its finest cells, and the relations between tables."""
+
+    def __init__(
+        self,
+        specs: Sequence[TableSpec],
+        units: Sequence[tuple[tuple[str, ...], int]],
+    ) -> None:
+        finest = specs[0]
+        dims = finest.dims
+        for spec in specs[1:]:
+            if not set(spec.dims) <= set(dims):
+                raise ValueError(f"{spec.id}: not a margin of {finest.id}")
+        self.specs = list(specs)
+        acc: dict[tuple[str, ...], list[int]] = {}
+        for key, pay in units:
+            cell = acc.get(key)
+            if cell is None:
+                acc[key] = [1, pay, pay, 0]
+                continue
+            cell[0] += 1
+            cell[1] += pay
+            if pay > cell[2]:
+                cell[2], cell[3] = pay, cell[2]
+            elif pay > cell[3]:
+                cell[3] = pay
+        finest_keys = sorted(acc)
+        self.n_finest = len(finest_keys)
+        self.table_of: list[int] = []
+        self.keys: list[tuple[str, ...]] = []
+        persons, pay, top1, top2 = [], [], [], []
+        rows, cols = [], []
+        self.index: dict[tuple[int, tuple[str, ...]], int] = {}
+        for t, spec in enumerate(self.specs):
+            positions = [dims.index(d) for d in spec.dims]
+            cells: dict[tuple[str, ...], list[int]] = {}
+            members: dict[tuple[str, ...], list[int]] = {}
+            for f, key in enumerate(finest_keys):
+                projected = tuple(key[p] for p in positions)
+                c, s, a, b = acc[key]
+                cell = cells.get(projected)
+                if cell is None:
+                    cells[projected] = [c, s, a, b]
+                    members[projected] = [f]
+                    continue
+                cell[0] += c
+                cell[1] += s
+                cell[2], cell[3] = sorted((cell[2], cell[3], a, b), reverse=True)[:2]
+                members[projected].append(f)
+            for projected in sorted(cells):
+                g = len(self.keys)
+                self.index[(t, projected)] = g
+                self.table_of.append(t)
+                self.keys.append(projected)
+                c, s, a, b = cells[projected]
+                persons.append(c)
+                pay.append(s)
+                top1.append(a)
+                top2.append(b)
+                for f in members[projected]:
+                    rows.append(g)
+                    cols.append(f)
+        self.n = len(self.keys)
+        self.persons = np.array(persons, dtype=np.int64)
+        self.pay = np.array(pay, dtype=np.int64)
+        self.top1 = np.array(top1, dtype=np.int64)
+        self.top2 = np.array(top2, dtype=np.int64)
+        #: cell x finest cell, 1 where the finest cell adds into the cell.
+        self.members = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(self.n, self.n_finest)
+        )
+        self.is_finest = np.array([t == 0 for t in self.table_of])
+        self.relations: list[tuple[int, np.ndarray]] = []
+        self._relate(dims)
+        self.relations_of: list[list[int]] = [[] for _ in range(self.n)]
+        for r, (parent, children) in enumerate(self.relations):
+            self.relations_of[parent].append(r)
+            for child in children:
+                self.relations_of[int(child)].append(r)
+
+    def _relate(self, dims: tuple[str, ...]) -> None:
+        sets = [set(s.dims) for s in self.specs]
+        for a, parent_dims in enumerate(sets):
+            for b, child_dims in enumerate(sets):
+                if not parent_dims < child_dims:
+                    continue
+                if any(parent_dims < sets[c] < child_dims for c in range(len(sets))):
+                    continue
+                positions = [self.specs[b].dims.index(d) for d in self.specs[a].dims]
+                groups: dict[int, list[int]] = {}
+                for g in range(self.n):
+                    if self.table_of[g] != b:
+                        continue
+                    parent = self.index[(a, tuple(self.keys[g][p] for p in positions))]
+                    groups.setdefault(parent, []).append(g)
+                for parent, children in sorted(groups.items()):
+                    self.relations.append((parent, np.array(children, dtype=np.int64)))
+
+
+def protect(
+    specs: Sequence[TableSpec],
+    units: Sequence[tuple[tuple[str, ...], int]],
+    threshold: int = 5,
+    dominance_percent: int = 10,
+    max_rounds: int = 10_000,
+) -> Protection:
+    """Protect the tables of `specs` (the first the finest, the others its margins) over `units`
+    (one per person: the categories of the finest table's dimensions and the person's pay)."""
+    if threshold < 1:
+        raise ValueError("the threshold is at least 1")
+    tables = _Tables(specs, units)
+    status = np.zeros(tables.n, dtype=np.int8)  # 0 published, 1 primary, 2 secondary
+    primary = (tables.persons < threshold) | np.array(
+        [
+            dominated(int(s), int(a), int(b), dominance_percent)
+            for s, a, b in zip(tables.pay, tables.top1, tables.top2, strict=True)
+        ],
+        dtype=bool,
+    )
+    status[primary] = 1
+    result = Protection([])
+    while True:
+        _relations_pass(tables, status)
+        weak, programs = audit(tables, status, threshold, dominance_percent)
+        result.programs += programs
+        result.rounds += 1
+        if not weak:
+            break
+        if result.rounds >= max_rounds:
+            raise RuntimeError("complementary suppression did not converge")
+        for w in weak:
+            chosen = _complement_for(tables, status, w)
+            if chosen is not None:
+                status[chosen] = 2
+    names = [s.id for s in tables.specs]
+    labels = (Status.PUBLISHED, Status.PRIMARY, Status.SECONDARY)
+    result.cells = [
+        ProtectedCell(
+            names[tables.table_of[g]],
+            tables.keys[g],
+            int(tables.persons[g]),
+            int(tables.pay[g]),
+            labels[int(status[g])],
+        )
+        for g in range(tables.n)
+    ]
+    return result
+
+
+def _smallest(tables: _Tables, candidates: Sequence[int] | np.ndarray) -> int | None:
+    best = None
+    for g in candidates:
+        g = int(g)
+        rank = (int(tables.persons[g]), int(tables.pay[g]), g)
+        if best is None or rank < best:
+            best = rank
+    return None if best is None else best[2]
+
+
+def _relations_pass(tables: _Tables, status: np.ndarray) -> None:
+    """Until no relation has exactly one suppressed member."""
+    changed = True
+    while changed:
+        changed = False
+        for parent, children in tables.relations:
+            suppressed_children = int(np.count_nonzero(status[children]))
+            if suppressed_children + (1 if status[parent] else 0) != 1:
+                continue
+            open_children = children[status[children] == 0]
+            chosen = _smallest(tables, open_children)
+            if chosen is None:
+                chosen = parent  # its only child is suppressed: the margin must go too
+            status[chosen] = 2
+            changed = True
+
+
+def _complement_for(tables: _Tables, status: np.ndarray, weak: int) -> int | None:
+    """The cell to suppress for a cell that failed the audit."""
+    relations = [tables.relations[r] for r in tables.relations_of[weak]]
+    siblings = [
+        int(c) for _parent, children in relations for c in children if c != weak and not status[c]
+    ]
+    chosen = _smallest(tables, siblings)
+    if chosen is not None:
+        return chosen
+    chosen = _smallest(tables, [p for p, _ in relations if p != weak and not status[p]])
+    if chosen is not None:
+        return chosen
+    finest = tables.members[weak].indices
+    touching = tables.members[:, finest].sum(axis=1).A1 > 0
+    chosen = _smallest(tables, np.flatnonzero(touching & (status == 0)))
+    if chosen is not None:
+        return chosen
+    return _smallest(tables, np.flatnonzero(status == 0))
+
+
+def audit(
+    tables: _Tables, status: np.ndarray, threshold: int, dominance_percent: int
+) -> tuple[list[int], int]:
+    """The suppressed cells whose count or pay an attacker could narrow too much, and the number
+    of linear programs solved."""
+    suppressed = np.flatnonzero(status != 0)
+    if suppressed.size == 0:
+        return [], 0
+    finest_cells = np.flatnonzero(tables.is_finest)  # global index of finest cell f is f
+    unknown = finest_cells[status[finest_cells] != 0]
+    published_margins = np.flatnonzero((status == 0) & ~tables.is_finest)
+    a_eq = tables.members[published_margins][:, unknown].tocsr()
+    a_eq = a_eq[a_eq.getnnz(axis=1) > 0]
+    targets = tables.members[suppressed][:, unknown].tocsr()
+    constrained = a_eq.getnnz(axis=0) > 0
+    # A target with an unknown that no equality holds can grow without bound.
+    unbounded = (targets[:, ~constrained].getnnz(axis=1) > 0) if unknown.size else None
+    weak: set[int] = set()
+    programs = 0
+    measures = (
+        (tables.persons[unknown].astype(float), 1.0, np.full(suppressed.size, float(threshold))),
+        (
+            tables.pay[unknown].astype(float),
+            0.0,
+            tables.pay[suppressed].astype(float) * dominance_percent / 100.0,
+        ),
+    )
+    for truth, lower, need in measures:
+        solved, failed = _intervals(a_eq, targets, truth, lower, need, unbounded)
+        programs += solved
+        weak.update(int(suppressed[i]) for i in failed)
+    return sorted(weak), programs
+
+
+def _intervals(
+    a_eq: sparse.csr_matrix,
+    targets: sparse.csr_matrix,
+    truth: np.ndarray,
+    lower: float,
+    need: np.ndarray,
+    unbounded: np.ndarray | None,
+) -> tuple[int, list[int]]:
+    """(programs solved, targets whose interval is narrower than `need`)."""
+    values = targets @ truth
+    lo, hi = values.copy(), values.copy()
+    if unbounded is not None:
+        hi[unbounded] = np.inf
+    b_eq = a_eq @ truth
+    has_rows = a_eq.shape[0] > 0
+    solved = 0
+    failed = []
+    for t in range(targets.shape[0]):
+        if hi[t] - lo[t] >= need[t] - _EPS:
+            continue
+        if targets[t].nnz == 0:  # only published cells add into it: it is their sum
+            failed.append(t)
+            continue
+        objective = targets[t].toarray().ravel()
+        for sign in (-1.0, 1.0):  # maximise, then minimise
+            if hi[t] - lo[t] >= need[t] - _EPS:
+                break
+            found = linprog(
+                sign * objective,
+                A_eq=a_eq if has_rows else None,
+                b_eq=b_eq if has_rows else None,
+                bounds=(lower, None),
+                method="highs",
+            )
+            solved += 1
+            if found.status == 3:  # unbounded
+                hi[t] = np.inf
+                break
+            if found.status != 0:
+                raise RuntimeError(f"the audit's linear program failed: {found.message}")
+            seen = targets @ found.x
+            np.minimum(lo, seen, out=lo)
+            np.maximum(hi, seen, out=hi)
+        if hi[t] - lo[t] < need[t] - _EPS:
+            failed.append(t)
+    return solved, failed

@@ -1,0 +1,1 @@
+"""The warehouse's gRPC side: its servicers and its client of the trusted third party."""
