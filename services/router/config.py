@@ -1,10 +1,16 @@
-"""The router's settings: the runtime's, plus its name, the register and the log's checkpoints."""
+"""The router's settings: the runtime's, plus its name, the register, the log's checkpoints and
+the legal contexts a person is never shown."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from router.service.log_queries import (
+    CONFIDENTIAL,
+    DEFAULT_CONFIDENTIAL_CONTEXTS,
+    ConfidentialContexts,
+)
 from runtime.config import EnvReader, RuntimeSettings
 from runtime.faults import FaultPlan
 
@@ -45,6 +51,12 @@ class Settings:
     upstream_name: str
     #: Seeded fault points (runtime.faults; tests only): `router.after_forward`.
     faults: FaultPlan | None = None
+    #: CONFIDENTIAL_LEGAL_CONTEXTS: legal contexts whose crossings a person is never shown
+    #: (the portal's ListMyConsultations, the log's citizen view): comma-separated, `name.*`
+    #: for every context starting `name.`, `-` for none. Default (router.service.log_queries):
+    #: police.*, judicial.*, social-inspection.*, anti-fraud.* — an investigation must not
+    #: warn the person it is about.
+    confidential_legal_contexts: ConfidentialContexts = CONFIDENTIAL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +81,16 @@ class Settings:
             upstream_addr=env.str("UPSTREAM_ROUTER_ADDR", ""),
             upstream_name=env.str("UPSTREAM_ROUTER_NAME", "cbss"),
             faults=env.faults(),
+            confidential_legal_contexts=_confidential(env),
         )
         env.finish()
         return settings
+
+
+def _confidential(env: EnvReader) -> ConfidentialContexts:
+    text = env.str("CONFIDENTIAL_LEGAL_CONTEXTS", DEFAULT_CONFIDENTIAL_CONTEXTS)
+    try:
+        return ConfidentialContexts.parse(text)
+    except ValueError as exc:
+        env.problems.append(f"CONFIDENTIAL_LEGAL_CONTEXTS: {exc}")
+        return CONFIDENTIAL

@@ -39,7 +39,12 @@ ONEM and INAMI with directory check REQUIRED.
 The DRS (the ONSS's): its pre-fill grants (the register's identity, DIMONA's employment on the
 risk date, the DmfA's closed quarters; legal context `social-risks.declaration`, directory check
 REQUIRED with the ONSS's employment capacity on the risk date) and its request service
-(`cbss.drs.v1.DrsRequestService`, provider `onss`), which the mutualities' college may call.
+(`cbss.drs.v1.DrsRequestService`, provider `onss`), which the mutualities' college may call; and
+its consultation service (`cbss.drs.v1.DrsConsultationService`, provider `onss`, the same
+endpoint), granted to no institution: persons read their own declarations through it at the
+portal (the self-service rule, router.service.checks). The attestations themselves already
+reach ONEM, the mutualities, Fedris and the insurers in their inboxes; a grant to read a
+worker's declarations would be a new deliberation, not a demonstration default.
 """
 
 from __future__ import annotations
@@ -181,6 +186,8 @@ DIMONA_AUTHORISATIONS = (
 #: REQUIRED with the ONSS's employment capacity: the ONSS may look only at a worker it holds on
 #: the risk date (a Dimona period integrated him); the risk date is every call's reference date.
 DRS_SERVICE = "cbss.drs.v1.DrsRequestService"
+#: The DRS's consultations of a worker's declarations: self-service only (no grant).
+DRS_CONSULTATION_SERVICE = "cbss.drs.v1.DrsConsultationService"
 DRS_LEGAL_CONTEXT = "social-risks.declaration"
 ONSS_EMPLOYMENT = Capacity(1, 1)
 #: (service, method, read-mask cap)
@@ -519,10 +526,11 @@ def _seed_drs(seeder: _Seeder, drs_endpoint: str) -> None:
                 cap,
             )
         )
-    seeder.provider(
-        ServiceProvider(DRS_SERVICE, "onss", drs_endpoint, DeceasedPolicy.PASS_WITH_FLAG),
-        contract_files(drs_pb2.DESCRIPTOR),
-    )
+    for service in (DRS_SERVICE, DRS_CONSULTATION_SERVICE):
+        seeder.provider(
+            ServiceProvider(service, "onss", drs_endpoint, DeceasedPolicy.PASS_WITH_FLAG),
+            contract_files(drs_pb2.DESCRIPTOR),
+        )
     for requester, ref, context, capacities in DRS_REQUEST_GRANTS:
         seeder.grant(
             _authorisation(

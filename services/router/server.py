@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from cbss.router.v1 import (
+    citizen_pb2,
+    citizen_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
     message_log_pb2,
@@ -21,6 +23,7 @@ from cbss.router.v1 import (
 from router.config import SERVICE, Settings
 from router.service.admin import AdminAct, AdminService, admin_act_entry
 from router.service.checks import RouteChecker
+from router.service.citizen import CitizenQueries, own_read_entry
 from router.service.descriptors import ServiceCatalog
 from router.service.directory import DirectoryService
 from router.service.log_queries import LogQueries, LogQuery
@@ -31,6 +34,7 @@ from router.storage.admin_store import SqlAdminStore
 from router.storage.message_log import LogWriter, SqlLogReader
 from router.storage.repository import SqlConfigSource, SqlDirectory
 from router.transport.catalogs import CatalogCache
+from router.transport.citizen_servicer import CitizenServicer
 from router.transport.forwarder import ChannelPool, Forwarder, InFlight
 from router.transport.log_servicer import MessageLogServicer
 from router.transport.meta_servicer import MetaServicer
@@ -140,12 +144,13 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
                 **server_name(f"spiffe://{TRUST_DOMAIN}/router/{settings.upstream_name}"),
             )
         )
+    hubs = GrpcHubDirectories(channels, config.snapshot) if upstream is None else None
     directory = DirectoryService(
         SqlDirectory(db),
         config.snapshot,
         upstream,
         upstream_name=settings.upstream_name if upstream is not None else "",
-        hubs=GrpcHubDirectories(channels, config.snapshot) if upstream is None else None,
+        hubs=hubs,
     )
 
     def record_query(caller: Caller, query: LogQuery) -> None:
@@ -165,7 +170,20 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
         ).result()
 
     log_reader = SqlLogReader(db)
-    log_queries = LogQueries(log_reader, record_query)
+    log_queries = LogQueries(log_reader, record_query, settings.confidential_legal_contexts)
+
+    def record_own_read(caller: Caller, method: str) -> None:
+        log.submit([own_read_entry(caller, method, clock.now())]).result()
+
+    citizen = CitizenQueries(
+        log_reader,
+        SqlDirectory(db),
+        config.snapshot,
+        record_own_read,
+        clock,
+        settings.confidential_legal_contexts,
+        hubs,
+    )
     monitoring = Monitoring(log_reader, clock.now)
     forwarder = Forwarder(
         checker,
@@ -198,6 +216,11 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
                 message_log_pb2_grpc.add_MessageLogServiceServicer_to_server,
                 MessageLogServicer(log_queries, monitoring),
                 message_log_pb2.DESCRIPTOR.services_by_name["MessageLogService"].full_name,
+            ),
+            Registration(
+                citizen_pb2_grpc.add_CitizenServiceServicer_to_server,
+                CitizenServicer(citizen),
+                citizen_pb2.DESCRIPTOR.services_by_name["CitizenService"].full_name,
             ),
             Registration(
                 lambda _s, server: server.add_generic_rpc_handlers([forwarder]),

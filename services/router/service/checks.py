@@ -1,5 +1,6 @@
 """The router's checks, in order: no personal data is looked at before the caller is authorised.
 
+An institution (`RouteChecker.authorise` = 1–3, `check` = 4–7):
 (1) caller known and active, by its certificate; (2) authorised for this service/method and
 destination; (3) legal context authorised; (4) INSZ well-formed; (5) person exists / replaced
 (refused, the new INSZ in the details) / deceased (per service: refused, or passed with a flag);
@@ -11,19 +12,36 @@ Requests about several persons (a repeated subject field, at most 1,000) are che
 if any fails, the whole request is refused with SUBJECTS_REFUSED and a PreconditionFailure listing
 each failing field and its reason. Pure logic: the ports give it the configuration, the
 directory and the register.
+
+A person signed in at the portal (`Caller(PERSON, insz, via_gateway=True)`: the edge's verified
+token) follows **the self-service rule** instead, all of it in the section "the self-service
+rule" below:
+(S1) a person, reached through the gateway — never relayed by a router (a hub never relays a
+person); (S2) the service/method known, and declaring `(cbss.common.v1.self_service) = true`,
+else NOT_AUTHORISED (what an institution without an authorisation hears: a person learns nothing
+else); no institution authorisation, and the legal context is always `SELF_SERVICE` (a
+`cbss-legal-context` the client sent is ignored); (S3) the request names at least one person
+(else OWN_SUBJECT_REQUIRED) and every subject is the caller's own INSZ (else NOT_OWN_DATA, the
+whole request refused) — both before the register is asked; then (4)–(5) as for institutions;
+no directory check (6), no read-mask cap (7). Capacity `self`; the holder is chosen as for an
+institution, but never behind a hub. After forwarding, `foreign_revealed` tells the forwarder
+whether the holder's answer names anyone but the person (an earlier number of the person, which
+the register says was replaced by theirs, is theirs): such an answer is withheld
+(RESPONSE_NOT_OWN_DATA), never passed on in part.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from router.service.descriptors import InvalidReferenceDate, MessageDecodeError
 from router.service.model import (
     Authorisation,
     Capacity,
+    ConfigSnapshot,
     DeceasedPolicy,
     DirectoryCheck,
     Institution,
@@ -38,6 +56,10 @@ from runtime.errors import PreconditionViolation, ServiceError
 from runtime.identity import Caller, PartyKind
 
 MAX_SUBJECTS = 1000
+#: The legal context of every self-service consultation (the person's own right of access).
+SELF_SERVICE_LEGAL_CONTEXT = "SELF_SERVICE"
+#: The capacity logged and sent to the holder for a person's own consultation.
+SELF_CAPACITY = "self"
 _PRINTABLE = set(string.printable) - set("\r\n\t\x0b\x0c")
 
 
@@ -47,6 +69,7 @@ class MethodCatalog(Protocol):
     path: str
     server_streaming: bool
     idempotent: bool
+    self_service: bool
 
     def parse_request(self, data: bytes) -> Any: ...
     def subjects(self, request: Any) -> list[Any]: ...
@@ -80,10 +103,13 @@ class Authorised:
     """The outcome of checks (1)–(3): who, what, where, under which authorisations."""
 
     request: RouteRequest
-    institution: Institution
+    institution: Institution | None  # None for a person (self-service)
     providers: list[ServiceProvider]  # the destination named, or every provider of the service
     method: MethodCatalog
     authorisations: list[Authorisation]  # covering some provider, with the legal context
+    #: The self-service rule applies: the caller is a person consulting their own data (no
+    #: authorisations; the request's legal context is SELF_SERVICE).
+    self_service: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +172,8 @@ class RouteChecker:
     def authorise(self, req: RouteRequest) -> Authorised:
         snap = self._config.snapshot()
         caller = req.caller
+        if caller.kind is PartyKind.PERSON:
+            return self._authorise_person(snap, req)
         institution = (
             snap.institutions.get(caller.id) if caller.kind is PartyKind.INSTITUTION else None
         )
@@ -159,21 +187,7 @@ class RouteChecker:
         if not institution.active:
             raise refusal("INSTITUTION_SUSPENDED")
 
-        service, _, method_name = req.path[1:].partition("/")
-        providers = snap.providers.get(service, [])
-        if req.destination:
-            providers = [p for p in providers if p.provider == req.destination]
-            if not providers:
-                raise refusal("UNKNOWN_DESTINATION", {"destination": req.destination})
-        if not providers:
-            raise refusal("UNKNOWN_SERVICE", {"service": service})
-        # Several providers and no destination: the holder is chosen by the directory once the
-        # persons are checked (every provider registered the same contract, so any one's
-        # descriptors read the request).
-        method = self._catalogs.method(providers[0], req.path)
-        if method is None:
-            raise refusal("UNKNOWN_SERVICE", {"service": service, "method": method_name})
-
+        service, method_name, providers, method = self._target(snap, req)
         today = self._clock.today()
         covering = [
             a
@@ -193,6 +207,26 @@ class RouteChecker:
         if not with_context:
             raise refusal("LEGAL_CONTEXT_NOT_AUTHORISED")
         return Authorised(req, institution, providers, method, with_context)
+
+    def _target(
+        self, snap: ConfigSnapshot, req: RouteRequest
+    ) -> tuple[str, str, list[ServiceProvider], MethodCatalog]:
+        """(2), first half: the service, method and providers a call names (no person yet)."""
+        service, _, method_name = req.path[1:].partition("/")
+        providers = snap.providers.get(service, [])
+        if req.destination:
+            providers = [p for p in providers if p.provider == req.destination]
+            if not providers:
+                raise refusal("UNKNOWN_DESTINATION", {"destination": req.destination})
+        if not providers:
+            raise refusal("UNKNOWN_SERVICE", {"service": service})
+        # Several providers and no destination: the holder is chosen by the directory once the
+        # persons are checked (every provider registered the same contract, so any one's
+        # descriptors read the request).
+        method = self._catalogs.method(providers[0], req.path)
+        if method is None:
+            raise refusal("UNKNOWN_SERVICE", {"service": service, "method": method_name})
+        return service, method_name, providers, method
 
     def is_hub(self, name: str) -> bool:
         """Is `name` (a router's name) the hub of member institutions registered here?"""
@@ -221,6 +255,8 @@ class RouteChecker:
 
     # -- (4)–(7): the persons and what is asked of them --------------------------------------
     def check(self, auth: Authorised, request: Any) -> Decision:
+        if auth.self_service:
+            return self._check_person(auth, request)
         method = auth.method
         try:
             subjects = [s for s in method.subjects(request) if s.value != ""]
@@ -367,6 +403,8 @@ class RouteChecker:
                     raise Refused(refusal("AMBIGUOUS_HOLDER"), named)
                 chosen = held if chosen is None else chosen | held
             providers = [p for p in providers if p.provider in (chosen or set())]
+        if auth.self_service:
+            return providers  # no authorisation to cover them: the self-service rule applies
         today = self._clock.today()
         service, _, method = auth.request.path[1:].partition("/")
         allowed = [
@@ -377,6 +415,86 @@ class RouteChecker:
         if len(allowed) < len(providers) and not (fan_out and allowed):
             raise Refused(refusal("NOT_AUTHORISED"), [(s.insz, "") for s in subjects])
         return allowed
+
+    # -- the self-service rule: a person consulting their own data -------------------------
+    def _authorise_person(self, snap: ConfigSnapshot, req: RouteRequest) -> Authorised:
+        """(S1)–(S2): a person through the gateway, a method open to self-service."""
+        if not req.caller.via_gateway or req.via_hub:
+            # A person has no certificate: only the edge's verified token names one. A router
+            # naming a person in its routing headers is refused (hubs never relay persons).
+            raise refusal("UNKNOWN_INSTITUTION")
+        service, method_name, providers, method = self._target(snap, req)
+        # A hub checks the calls it forwards against its own authorisations: a person has none
+        # there, so a provider behind a hub is never the holder of a self-service call.
+        providers = [p for p in providers if not p.via_router]
+        if not providers or not method.self_service:
+            raise refusal("NOT_AUTHORISED", {"service": service, "method": method_name})
+        if req.customer_ticket is not None and not _printable(req.customer_ticket, 36):
+            raise refusal("CUSTOMER_TICKET_INVALID")
+        fixed = replace(req, legal_context=SELF_SERVICE_LEGAL_CONTEXT)
+        return Authorised(fixed, None, providers, method, [], self_service=True)
+
+    def _check_person(self, auth: Authorised, request: Any) -> Decision:
+        """(S3), then (4)–(5): every subject is the caller's own INSZ, and the person exists."""
+        method, person = auth.method, auth.request.caller.id
+        try:
+            subjects = [s for s in method.subjects(request) if s.value != ""]
+        except (MessageDecodeError, ValueError):
+            raise Refused(refusal("MALFORMED_MESSAGE")) from None
+        if not subjects:
+            raise Refused(refusal("OWN_SUBJECT_REQUIRED"))
+        others = [s.field for s in subjects if s.value != person]
+        if others:
+            # Before the register is asked: the request is refused whole, and the person
+            # learns nothing about the other numbers (not even whether they exist). The log
+            # still names whom the request was about.
+            raise Refused(
+                refusal("NOT_OWN_DATA", {"fields": ",".join(others[:20])}),
+                [
+                    (
+                        s.value if _looks_like_insz(s.value) else "",
+                        "" if s.value == person else "NOT_OWN_DATA",
+                    )
+                    for s in subjects
+                ],
+            )
+        logged = [(person, "")]
+        if len(subjects) > MAX_SUBJECTS:
+            raise Refused(refusal("TOO_MANY_SUBJECTS"), logged)
+        try:
+            reference_date = method.reference_date(request) or self._clock.today()
+        except (InvalidReferenceDate, ValueError):
+            raise Refused(refusal("REFERENCE_DATE_INVALID"), logged) from None
+        # (4) holds already: the caller's INSZ came out of the identity's parser. (5):
+        status = self._persons.statuses([person], auth.request.ticket).get(person)
+        deceased: list[str] = []
+        if status is None or not status.exists:
+            raise Refused(refusal("PERSON_NOT_FOUND"), logged)
+        if status.replaced_by:
+            raise Refused(refusal("PERSON_REPLACED", {"replaced_by": status.replaced_by}), logged)
+        if status.deceased:
+            if auth.providers[0].deceased_policy is DeceasedPolicy.REFUSE:
+                raise Refused(refusal("PERSON_DECEASED"), logged)
+            deceased.append(person)
+        # No (6), no (7): the person is entitled to their own data, whatever the mask.
+        cleared = [CheckedSubject(person, s.field, SELF_CAPACITY) for s in subjects]
+        providers = self._holders_for(auth, cleared, reference_date)
+        return Decision(auth, cleared, reference_date, providers, deceased)
+
+    def foreign_revealed(self, auth: Authorised, revealed: list[str], ticket: str) -> list[str]:
+        """The INSZs a self-service answer reveals that are not the caller's: empty when the
+        answer may go to the person. An earlier number of the person (the register says it was
+        replaced by the person's) is theirs; anything else is someone else's."""
+        if not auth.self_service:
+            return []
+        person = auth.request.caller.id
+        others = sorted({i for i in revealed if i != person})
+        if not others:
+            return []
+        statuses = self._persons.statuses([i for i in others if _looks_like_insz(i)], ticket)
+        return [
+            i for i in others if (status := statuses.get(i)) is None or status.replaced_by != person
+        ]
 
 
 def _first_match(

@@ -11,7 +11,9 @@ works out once, ahead of any call:
 - the read mask (a top-level `google.protobuf.FieldMask` field named `read_mask`);
 - which response fields reveal INSZs (`cbss.common.v1.response_subject`);
 - whether the method is streaming, whether it declares itself idempotent, and who may call it
-  directly (`cbss.common.v1.access`: ACCESS_ROUTED or ACCESS_DIRECT).
+  directly (`cbss.common.v1.access`: ACCESS_ROUTED or ACCESS_DIRECT);
+- whether a person signed in at the portal may make it about themself
+  (`cbss.common.v1.self_service`: the self-service rule of router.service.checks).
 
 Per call, `MethodInfo.parse_request` / `subjects` / `reference_date` / `read_mask` /
 `response_subjects` then only walk precomputed plans: no descriptor look-ups, no option parsing.
@@ -73,6 +75,8 @@ _OPTIONS = (SUBJECT_OPTION, RESPONSE_SUBJECT_OPTION, REFERENCE_DATE_OPTION)
 ACCESS_OPTION = "cbss.common.v1.access"
 #: The method option (a bool, number 50011) declaring a fan-out consultation.
 FAN_OUT_OPTION = "cbss.common.v1.fan_out"
+#: The method option (a bool, number 50012) opening a consultation to the person it is about.
+SELF_SERVICE_OPTION = "cbss.common.v1.self_service"
 ACCESS_UNSPECIFIED = "ACCESS_UNSPECIFIED"
 
 DATE_TYPE = "google.type.Date"
@@ -219,6 +223,10 @@ class MethodInfo:
     idempotent: bool
     #: `cbss.common.v1.fan_out`: forwarded to every holder, replies streamed (server-streaming).
     fan_out: bool
+    #: `cbss.common.v1.self_service`: a person signed in at the portal may make it about
+    #: themself (router.service.checks applies the self-service rule instead of an
+    #: institution's authorisation).
+    self_service: bool
     #: The `cbss.common.v1.access` value name ("ACCESS_ROUTED", "ACCESS_DIRECT"), or
     #: "ACCESS_UNSPECIFIED" when the method does not declare one (or an unknown number).
     access: str
@@ -494,17 +502,27 @@ class _Marks:
             self._options_class = _options_class(pool, field_options)
         self._access = _extension(pool, ACCESS_OPTION, method_options, FieldDescriptor.TYPE_ENUM)
         self._fan_out = _extension(pool, FAN_OUT_OPTION, method_options, FieldDescriptor.TYPE_BOOL)
+        self._self_service = _extension(
+            pool, SELF_SERVICE_OPTION, method_options, FieldDescriptor.TYPE_BOOL
+        )
         self._method_options_class: type[Message] | None = None
-        if self._access is not None or self._fan_out is not None:
+        if any(e is not None for e in (self._access, self._fan_out, self._self_service)):
             self._method_options_class = _options_class(pool, method_options)
         self._cache: dict[str, frozenset[str]] = {}
 
     def fan_out(self, method: MethodDescriptor) -> bool:
         """Whether the method declares fan-out."""
-        if self._fan_out is None or self._method_options_class is None or not method.has_options:
+        return self._flag(method, self._fan_out)
+
+    def self_service(self, method: MethodDescriptor) -> bool:
+        """Whether the method declares itself open to the person it is about."""
+        return self._flag(method, self._self_service)
+
+    def _flag(self, method: MethodDescriptor, extension: FieldDescriptor | None) -> bool:
+        if extension is None or self._method_options_class is None or not method.has_options:
             return False
         options = self._method_options_class.FromString(method.GetOptions().SerializeToString())
-        return bool(options.Extensions[self._fan_out])
+        return bool(options.Extensions[extension])
 
     def access(self, method: MethodDescriptor) -> str:
         """The name of the method's access value, ACCESS_UNSPECIFIED when it has none."""
@@ -671,6 +689,7 @@ def _method_info(method: MethodDescriptor, marks: _Marks) -> MethodInfo:
         idempotent=level in _IDEMPOTENT_LEVELS,
         access=marks.access(method),
         fan_out=marks.fan_out(method) and method.server_streaming,
+        self_service=marks.self_service(method),
         request_type=request.full_name,
         response_type=response.full_name,
         subject_paths=tuple(FieldPath(p) for p in subject_paths),

@@ -157,8 +157,14 @@ class DirectoryService:
     def holders_over(
         self, caller: Caller, subjects: Sequence[tuple[str, dt.date | None, dt.date | None]]
     ) -> list[tuple[int, DirectoryEntry]]:
-        """Every entry overlapping each subject's period (subject index, entry)."""
-        _require_mutation_service(caller)
+        """Every entry overlapping each subject's period (subject index, entry).
+
+        The CBSS's mutation service asks the primary; on a hub, the primary router asks too
+        (its own certificate, `router/<upstream>`), when a person at the portal lists who holds
+        a file about them: the members the hub's entries at the primary stand for
+        (router.service.citizen)."""
+        if not self._relayed(caller):
+            _require_mutation_service(caller)
         if not 1 <= len(subjects) <= MAX_BATCH:
             raise InvalidArgument.for_fields(
                 [FieldViolation("subjects", f"1 to {MAX_BATCH} subjects")], "INVALID_BATCH"
@@ -188,12 +194,7 @@ class DirectoryService:
         """Move every entry of a replaced number to the new one (idempotent), here and then in
         the hubs' directories (their members' entries): on a hub, the caller is the primary
         router relaying the mutation service's move."""
-        relayed = (
-            self._upstream is not None
-            and caller.kind is PartyKind.ROUTER
-            and caller.id == self._upstream_name
-        )
-        if not relayed:
+        if not self._relayed(caller):
             _require_mutation_service(caller)
         problems: list[FieldViolation] = []
         for name, value in (("old_insz", old), ("new_insz", new)):
@@ -209,6 +210,14 @@ class DirectoryService:
         if self._hubs is not None:
             moved += self._hubs.move(old, new)  # raises Unavailable: the caller tries again
         return moved
+
+    def _relayed(self, caller: Caller) -> bool:
+        """Is the caller this hub's primary router (which relays the CBSS's questions)?"""
+        return (
+            self._upstream is not None
+            and caller.kind is PartyKind.ROUTER
+            and caller.id == self._upstream_name
+        )
 
 
 def _require_mutation_service(caller: Caller) -> None:

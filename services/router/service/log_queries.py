@@ -3,7 +3,8 @@
 Administrators may ask both; an institution may ask only about its own requests (a query by
 person would tell it who else holds a file on that person). Every query is itself written in
 the log (outcome QUERY), before it is answered. The citizen's view hides crossings under
-confidential legal contexts.
+confidential legal contexts (`ConfidentialContexts`: the router's CONFIDENTIAL_LEGAL_CONTEXTS,
+also applied by the portal's CitizenService, router.service.citizen).
 """
 
 from __future__ import annotations
@@ -21,10 +22,50 @@ from runtime import identifiers
 from runtime.errors import FieldViolation, InvalidArgument, PermissionDenied
 from runtime.identity import TRUST_DOMAIN, Caller, PartyKind
 
-#: Legal contexts whose crossings the citizen's view hides. UNCONFIRMED convention (the brief
-#: names police and judicial flows as confidential but no naming scheme): a legal context is
-#: confidential when its name starts with one of these prefixes.
-CONFIDENTIAL_PREFIXES = ("police.", "judicial.")
+#: Legal contexts whose crossings the citizen's view (and the portal's CitizenService) hides,
+#: the default of the router's setting CONFIDENTIAL_LEGAL_CONTEXTS. UNCONFIRMED convention: the
+#: brief names police and judicial flows as confidential, and an inspection's investigation
+#: must not warn the person it investigates (social inspection, anti-fraud), but gives no
+#: naming scheme; none of these contexts is granted in the seed yet. `name.*` is every context
+#: whose name starts with `name.`; any other entry is one exact context.
+DEFAULT_CONFIDENTIAL_CONTEXTS = "police.*,judicial.*,social-inspection.*,anti-fraud.*"
+
+
+@dataclass(frozen=True)
+class ConfidentialContexts:
+    """Legal contexts whose crossings a person is not shown: exact names, and prefixes."""
+
+    names: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> ConfidentialContexts:
+        """From `a.*,b.c,...` (comma-separated; `-` alone: none); ValueError when malformed."""
+        names: set[str] = set()
+        prefixes: list[str] = []
+        if text.strip() == "-":
+            return cls()
+        for raw in text.split(","):
+            entry = raw.strip()
+            if not entry:
+                continue
+            prefix = entry.endswith(".*")
+            name = entry[:-2] if prefix else entry
+            if "*" in name or not 0 < len(name) <= 64 or not name.isprintable():
+                raise ValueError(f"{entry!r}: a legal context, or one followed by '.*'")
+            if prefix:
+                prefixes.append(name + ".")
+            else:
+                names.add(name)
+        return cls(frozenset(names), tuple(sorted(set(prefixes))))
+
+    def __contains__(self, legal_context: object) -> bool:
+        return isinstance(legal_context, str) and (
+            legal_context in self.names or legal_context.startswith(self.prefixes)
+        )
+
+
+CONFIDENTIAL = ConfidentialContexts.parse(DEFAULT_CONFIDENTIAL_CONTEXTS)
 _INSTITUTION_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", re.ASCII)
 
 
@@ -64,7 +105,7 @@ class LogReader(Protocol):
         requester_uri: str,
         start: dt.datetime | None,
         end: dt.datetime | None,
-        hide_prefixes: tuple[str, ...],
+        hide: ConfidentialContexts,
         after: tuple[dt.datetime, str, int] | None,
         limit: int,
     ) -> list[LoggedCrossing]: ...
@@ -73,8 +114,13 @@ class LogReader(Protocol):
 class LogQueries:
     """Authorises, records and answers questions to the message log."""
 
-    def __init__(self, reader: LogReader, record: Callable[[Caller, LogQuery], None]) -> None:
-        self._reader, self._record = reader, record
+    def __init__(
+        self,
+        reader: LogReader,
+        record: Callable[[Caller, LogQuery], None],
+        confidential: ConfidentialContexts = CONFIDENTIAL,
+    ) -> None:
+        self._reader, self._record, self._confidential = reader, record, confidential
 
     def list(self, caller: Caller, q: LogQuery) -> tuple[list[LoggedCrossing], str]:
         problems: list[FieldViolation] = []
@@ -113,7 +159,7 @@ class LogQueries:
             else "",
             start=q.start,
             end=q.end,
-            hide_prefixes=CONFIDENTIAL_PREFIXES if q.citizen_view else (),
+            hide=self._confidential if q.citizen_view else ConfidentialContexts(),
             after=after,
             limit=limit + 1,
         )

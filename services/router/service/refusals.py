@@ -4,6 +4,12 @@ Each refusal is a runtime ServiceError whose ErrorInfo carries the reason and, i
 `cbss_code`, the CBSS return code it mirrors. The check order is the router's own
 (ARCHITECTURE.md): caller, authorisation, legal context, INSZ, person, directory, read mask — so a
 caller refused at one of the first three never learns anything about the person.
+
+A person signed in at the portal follows the self-service rule instead of checks (1)–(3) and (6)
+(router.service.checks): NOT_AUTHORISED for any method not open to self-service, then
+OWN_SUBJECT_REQUIRED / NOT_OWN_DATA before the register is asked, and RESPONSE_NOT_OWN_DATA when
+the holder's answer names someone else. These have no CBSS return code: the CBSS's network has
+no citizens as direct callers.
 """
 
 from __future__ import annotations
@@ -101,6 +107,22 @@ REFUSALS: dict[str, tuple[type[ServiceError], str, str]] = {
         FailedPrecondition,
         "MSG00012",
         "one or more persons of the request were refused",
+    ),
+    # the self-service rule (a person consulting their own data)
+    "NOT_OWN_DATA": (
+        PermissionDenied,
+        "",
+        "a person may consult only their own data: every INSZ of the request must be yours",
+    ),
+    "OWN_SUBJECT_REQUIRED": (
+        PermissionDenied,
+        "",
+        "a self-service request names the person it is about: give your own INSZ",
+    ),
+    "RESPONSE_NOT_OWN_DATA": (
+        PermissionDenied,
+        "",
+        "the answer names another person than you: it was withheld",
     ),
     # forwarding
     "HOLDER_UNAVAILABLE": (Unavailable, "", "the institution holding the data is unreachable"),

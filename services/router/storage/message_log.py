@@ -36,7 +36,8 @@ from sqlalchemy import BigInteger, Boolean, DateTime, LargeBinary, String, Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapped, mapped_column
 
-from router.service.log_queries import LoggedCrossing
+from router.service.citizen import PERSON_URI_PREFIX, ConsultationRow
+from router.service.log_queries import ConfidentialContexts, LoggedCrossing
 from router.service.message_log import (
     MAX_CAPACITY,
     MAX_CHAIN_ID,
@@ -654,12 +655,23 @@ class SqlLogReader:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._sqlite = db.engine.dialect.name == "sqlite"
+
+    def _at(self, value: datetime) -> sa.ColumnElement[datetime] | datetime:
+        """An instant to compare with `occurred_at`. The writer inserts through the driver,
+        which stores SQLite's text as `str(datetime)` (`2026-11-01 12:01:00+00:00`, the
+        fraction only when not zero: such strings sort as their instants do); SQLAlchemy would
+        bind `2026-11-01 12:01:00.000000`, which does not compare with them exactly. So on
+        SQLite the bound value is written the writer's way."""
+        if not self._sqlite:
+            return value
+        return sa.literal(str(value.astimezone(UTC)), sa.String)
 
     def routed_rows(self, start: datetime, end: datetime) -> list[LogRow]:
         t = _LOG.c
         query = sa.select(t.ticket, t.requester, t.outcome, t.reason, t.latency_us).where(
-            t.occurred_at >= start,
-            t.occurred_at < end,
+            t.occurred_at >= self._at(start),
+            t.occurred_at < self._at(end),
             t.outcome.in_(ROUTED_OUTCOMES),
         )
         with self._db.read() as conn:
@@ -672,7 +684,7 @@ class SqlLogReader:
         requester_uri: str,
         start: datetime | None,
         end: datetime | None,
-        hide_prefixes: tuple[str, ...],
+        hide: ConfidentialContexts,
         after: tuple[datetime, str, int] | None,
         limit: int,
     ) -> list[LoggedCrossing]:
@@ -683,14 +695,15 @@ class SqlLogReader:
         if requester_uri:
             query = query.where(t.requester == requester_uri)
         if start is not None:
-            query = query.where(t.occurred_at >= start)
+            query = query.where(t.occurred_at >= self._at(start))
         if end is not None:
-            query = query.where(t.occurred_at < end)
-        for prefix in hide_prefixes:
-            query = query.where(sa.not_(t.legal_context.startswith(prefix, autoescape=True)))
+            query = query.where(t.occurred_at < self._at(end))
+        query = query.where(*_not_confidential(hide))
         order = (t.occurred_at, t.chain_id, t.seq)
         if after is not None:
-            query = query.where(sa.tuple_(*order) < sa.tuple_(*after))
+            query = query.where(
+                sa.tuple_(*order) < sa.tuple_(self._at(after[0]), after[1], after[2])
+            )
         query = query.order_by(*(c.desc() for c in order)).limit(limit)
         with self._db.read() as conn:
             return [
@@ -713,3 +726,71 @@ class SqlLogReader:
                 )
                 for r in conn.execute(query)
             ]
+
+    def consultations(
+        self,
+        *,
+        subject: str,
+        start: datetime,
+        end: datetime,
+        hide: ConfidentialContexts,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[ConsultationRow]:
+        """A person's consultations (router.service.citizen): one per ticket, newest first."""
+        t = _LOG.c
+        at = sa.func.min(t.occurred_at).label("at")
+        query = (
+            sa.select(
+                t.ticket,
+                at,
+                sa.func.min(t.requester),
+                sa.func.min(t.service),
+                sa.func.min(t.method),
+                sa.func.min(t.legal_context),
+                # A ticket's rows share their capacity, or name none (REVEALED): keep one.
+                sa.func.max(t.capacity),
+            )
+            .where(
+                t.subject == subject,
+                t.occurred_at >= self._at(start),
+                t.occurred_at < self._at(end),
+                sa.or_(
+                    sa.and_(t.outcome == "FORWARDED", t.reason == ""),
+                    t.outcome == "REVEALED",
+                ),
+                sa.not_(t.requester.startswith(PERSON_URI_PREFIX, autoescape=True)),
+                *_not_confidential(hide),
+            )
+            .group_by(t.ticket)
+        )
+        if after is not None:
+            query = query.having(sa.tuple_(at, t.ticket) < sa.tuple_(self._at(after[0]), after[1]))
+        query = query.order_by(at.desc(), t.ticket.desc()).limit(limit)
+        with self._db.read() as conn:
+            return [
+                ConsultationRow(
+                    ticket=ticket,
+                    occurred_at=occurred_at
+                    if occurred_at.tzinfo
+                    else occurred_at.replace(tzinfo=UTC),
+                    requester=requester,
+                    service=service,
+                    method=method,
+                    legal_context=legal_context,
+                    capacity=capacity,
+                )
+                for ticket, occurred_at, requester, service, method, legal_context, capacity in (
+                    conn.execute(query)
+                )
+            ]
+
+
+def _not_confidential(hide: ConfidentialContexts) -> list[sa.ColumnElement[bool]]:
+    t = _LOG.c
+    clauses: list[sa.ColumnElement[bool]] = [
+        sa.not_(t.legal_context.startswith(prefix, autoescape=True)) for prefix in hide.prefixes
+    ]
+    if hide.names:
+        clauses.append(t.legal_context.not_in(sorted(hide.names)))
+    return clauses

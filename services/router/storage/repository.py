@@ -34,6 +34,9 @@ from router.storage.models import (
 )
 from runtime.db import Database
 
+#: At most this many directory entries are read for one person (a person has a handful; the
+#: cap bounds a pathological case, e.g. a test number integrated by every institution daily).
+MAX_PERSON_ENTRIES = 10_000
 _VERSION = sa.select(ConfigVersionRow.value).where(ConfigVersionRow.id == 1)
 _HOLDERS = sa.select(
     DirectoryEntryRow.insz,
@@ -328,4 +331,17 @@ class SqlDirectory:
                     (r.insz, r.sector, r.code, r.start_date, r.id),
                 )
                 for r in rows
+            ]
+
+    def entries_of(self, insz: str) -> list[DirectoryEntry]:
+        """Every entry of one person, any institution, current and past (the person's own view,
+        router.service.citizen): a person has a handful; capped all the same."""
+        t = DirectoryEntryRow
+        query = sa.select(t).where(t.insz == insz).order_by(t.id).limit(MAX_PERSON_ENTRIES)
+        with self._db.unit_of_work(write=False) as session:
+            return [
+                DirectoryEntry(
+                    r.insz, r.institution, Capacity(r.sector, r.code), r.start_date, r.end_date
+                )
+                for r in session.scalars(query)
             ]

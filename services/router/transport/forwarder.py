@@ -27,7 +27,14 @@ from typing import Any
 import grpc
 from opentelemetry import trace
 
-from router.service.checks import Authorised, Decision, Refused, RouteChecker, RouteRequest
+from router.service.checks import (
+    SELF_SERVICE_LEGAL_CONTEXT,
+    Authorised,
+    Decision,
+    Refused,
+    RouteChecker,
+    RouteRequest,
+)
 from router.service.descriptors import MessageDecodeError
 from router.service.message_log import LogEntry
 from router.service.refusals import refusal
@@ -168,10 +175,15 @@ class Forwarder(grpc.GenericRpcHandler):
                 caller = identity.consultation_from_metadata(caller, md.items()).requester
             except identity.IdentityError:
                 raise refusal("UNKNOWN_INSTITUTION") from None
+        legal_context = md.get(identity.LEGAL_CONTEXT_HEADER)
+        if caller.kind is identity.PartyKind.PERSON:
+            # The self-service rule: a person's legal context is always SELF_SERVICE, whatever
+            # header the client sent (logged so from the first row, refusals included).
+            legal_context = SELF_SERVICE_LEGAL_CONTEXT
         req = RouteRequest(
             caller=caller,
             path=path,
-            legal_context=md.get(identity.LEGAL_CONTEXT_HEADER),
+            legal_context=legal_context,
             customer_ticket=md.get(identity.CUSTOMER_TICKET_HEADER),
             destination=md.get(identity.DESTINATION_HEADER) or None,
             ticket=ticket,
@@ -186,6 +198,7 @@ class Forwarder(grpc.GenericRpcHandler):
             except (MessageDecodeError, ValueError):
                 raise Refused(refusal("MALFORMED_MESSAGE")) from None
             decision = self._checker.check(auth, request)
+            req = decision.authorised.request
         except Refused as refused:
             self._log_refusal(req, auth, refused.error, refused.subjects, start, digest)
             raise refused.error from None
@@ -230,8 +243,30 @@ class Forwarder(grpc.GenericRpcHandler):
                 self._pass_failure(req, decision, exc, start, raw, context)
         faults.check("router.after_forward")  # the holder answered; the reply is lost
         revealed = auth.method.response_subjects(response)  # type: ignore[attr-defined]
+        self._withhold_foreign(req, decision, start, raw, response, revealed)
         self._log_forwarded(req, decision, start, raw, response, revealed, "")
         return response
+
+    def _withhold_foreign(
+        self,
+        req: RouteRequest,
+        decision: Decision,
+        start: float,
+        raw: bytes,
+        response: bytes,
+        revealed: list[str],
+    ) -> None:
+        """A self-service answer that names anyone but the person is withheld whole (never
+        trimmed: the router does not rewrite a holder's messages) and logged REFUSED; the
+        other persons were not revealed to anyone, so no REVEALED row names them."""
+        if not revealed or not decision.authorised.self_service:
+            return
+        if not self._checker.foreign_revealed(decision.authorised, revealed, req.ticket):
+            return
+        self._log_forwarded(
+            req, decision, start, raw, response, [], "RESPONSE_NOT_OWN_DATA", "REFUSED"
+        )
+        raise refusal("RESPONSE_NOT_OWN_DATA")
 
     def _pass_failure(
         self,
@@ -275,6 +310,11 @@ class Forwarder(grpc.GenericRpcHandler):
             try:
                 for message in responses:
                     revealed = auth.method.response_subjects(message)
+                    try:
+                        self._withhold_foreign(req, holder, start, raw, message, revealed)
+                    except ServiceError:
+                        responses.cancel()  # type: ignore[attr-defined]
+                        raise
                     if not logged or revealed:
                         # Durable before this message leaves: the subjects with a holder's first
                         # message, then every person a later message reveals.

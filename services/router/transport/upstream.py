@@ -3,6 +3,8 @@ own identity, so that the primary knows "this network holds the person" and rout
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,12 +12,16 @@ import grpc
 
 from cbss.common.v1 import types_pb2
 from cbss.router.v1 import directory_pb2, directory_pb2_grpc
-from router.service.model import ConfigSnapshot, DirectoryEntry
-from router.transport.mapping import from_date
+from router.service.model import Capacity, ConfigSnapshot, DirectoryEntry
+from router.transport.mapping import from_date, to_date
 from runtime.client import failure
-from runtime.errors import Unavailable
+from runtime.errors import InvalidArgument, Unavailable
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10.0
+#: A person waits for the hubs' answer when listing who holds a file: shorter.
+MEMBERS_TIMEOUT_SECONDS = 3.0
 
 
 class GrpcUpstreamDirectory:
@@ -60,20 +66,62 @@ class GrpcUpstreamDirectory:
 
 class GrpcHubDirectories:
     """Hubs port: the DirectoryService of every hub registered as a provider (`via_router`),
-    reached over the forwarder's channels (this router's certificate)."""
+    reached over the forwarder's channels (this router's certificate). Also the citizen's
+    HubMembers port (router.service.citizen): a hub's name is its institution id here (it
+    integrates its members' persons under `router/<name>`)."""
 
     def __init__(self, channels: Any, config: Callable[[], ConfigSnapshot]) -> None:
         self._channels, self._config = channels, config
 
-    def move(self, old: str, new: str) -> int:
-        hubs = {
+    def _endpoints(self) -> set[tuple[str, str]]:
+        return {
             (p.endpoint, p.via_router)
             for providers in self._config().providers.values()
             for p in providers
             if p.via_router
         }
+
+    def hubs(self) -> set[str]:
+        return {hub for _, hub in self._endpoints()}
+
+    def member_entries(self, hub: str, insz: str) -> list[DirectoryEntry] | None:
+        """The person's entries in the hub's directory (its members'), any period; None when
+        the hub does not answer in time (the caller then shows the hub's own entry)."""
+        endpoints = sorted(e for e, h in self._endpoints() if h == hub)
+        if not endpoints:
+            return None
+        stub = directory_pb2_grpc.DirectoryServiceStub(self._channels.get(endpoints[0], hub, hub))
+        request = directory_pb2.ListSubjectHoldersRequest(
+            subjects=[
+                directory_pb2.HolderQuery(
+                    insz=insz,
+                    period=types_pb2.Period(
+                        start_date=from_date(dt.date.min), end_date=from_date(dt.date.max)
+                    ),
+                )
+            ]
+        )
+        try:
+            reply = stub.ListSubjectHolders(request, timeout=MEMBERS_TIMEOUT_SECONDS)
+        except grpc.RpcError as exc:
+            logger.warning("hub %s did not list its members' entries: %s", hub, failure(exc).reason)
+            return None
+        found = []
+        try:
+            for h in reply.holders:
+                start = to_date(h.entry.period.start_date, "start_date", required=True)
+                end = to_date(h.entry.period.end_date, "end_date", required=False)
+                if h.entry.institution and start is not None:
+                    capacity = Capacity(h.entry.capacity.sector, h.entry.capacity.code)
+                    found.append(DirectoryEntry(insz, h.entry.institution, capacity, start, end))
+        except InvalidArgument:
+            logger.warning("hub %s answered an entry without a valid period", hub)
+            return None
+        return found
+
+    def move(self, old: str, new: str) -> int:
         moved = 0
-        for endpoint, hub in sorted(hubs):
+        for endpoint, hub in sorted(self._endpoints()):
             stub = directory_pb2_grpc.DirectoryServiceStub(self._channels.get(endpoint, hub, hub))
             try:
                 reply = stub.MoveSubjectEntries(

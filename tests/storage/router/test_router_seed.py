@@ -14,6 +14,7 @@ from router.seed import (
     DMFA_LEGAL_CONTEXT,
     DMFA_OWN_GRANTS,
     DMFA_SERVICE,
+    DRS_CONSULTATION_SERVICE,
     DRS_SERVICE,
     MUTATION_STREAM_SERVICE,
     MUTUALITY_SERVICE,
@@ -57,6 +58,7 @@ def test_primary_knows_the_hub_as_provider_via_router_when_seeded_with_a_hub(
         (DIMONA_QUARTER_SERVICE, "onss"): ("localhost:50056", ""),
         (DMFA_SERVICE, "onss"): ("localhost:50057", ""),
         (DRS_SERVICE, "onss"): ("localhost:50058", ""),
+        (DRS_CONSULTATION_SERVICE, "onss"): ("localhost:50058", ""),
         (MUTATION_STREAM_SERVICE, "cbss"): ("localhost:50059", ""),
     }
     onem = {(a.service, a.method, a.directory_check.value) for a in snap.authorisations["onem"]}

@@ -45,6 +45,7 @@ class FakeMethod:
     path: str = PATH
     server_streaming: bool = False
     idempotent: bool = True
+    self_service: bool = False
 
     def parse_request(self, data: bytes) -> Any:
         return data
