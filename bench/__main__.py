@@ -114,18 +114,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=("all", "mesh", "router", "inbox", "dmfa", "drs", "mutation", "startup"),
+        choices=(
+            "all",
+            "mesh",
+            "router",
+            "inbox",
+            "dmfa",
+            "drs",
+            "mutation",
+            "startup",
+            "warehouse",
+        ),
         default="all",
         help="which figures (mesh: echo, registry, router, DIMONA; router: the same without"
         " DIMONA; inbox, dmfa, drs and mutation each"
-        " start their own network; startup: make run's time to SERVING, cold and warm)",
+        " start their own network; startup: make run's time to SERVING, cold and warm;"
+        " warehouse: one quarter's aggregates for 100,000 coded persons)",
     )
-    from bench import dmfa, drs, inbox, mutation, startup
+    from bench import dmfa, drs, inbox, mutation, startup, warehouse
 
     inbox.add_arguments(parser)
     dmfa.add_arguments(parser)
     drs.add_arguments(parser)
     mutation.add_arguments(parser)
+    warehouse.add_arguments(parser)
     args = parser.parse_args(argv)
     status = asyncio.run(_run(args)) if args.only in ("all", "mesh", "router") else 0
     if args.only in ("all", "inbox"):
@@ -149,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in ("all", "startup"):
         sys.stdout.write(f"\n{startup.TITLE}:\n")
         lines, ok = startup.run(args)
+        sys.stdout.write("\n".join(lines) + "\n")
+        status = status or (0 if ok else 1)
+    if args.only in ("all", "warehouse"):
+        sys.stdout.write(f"\n{warehouse.TITLE}:\n")
+        lines, ok = warehouse.run(args)
         sys.stdout.write("\n".join(lines) + "\n")
         status = status or (0 if ok else 1)
     return status
