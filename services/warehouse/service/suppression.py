@@ -205,19 +205,26 @@ def protect(
     )
     status[primary] = 1
     result = Protection([])
+    safe = np.zeros((2, tables.n), dtype=bool)
     while True:
         _relations_pass(tables, status)
-        weak, programs = audit(tables, status, threshold, dominance_percent)
+        weak, programs = audit(tables, status, threshold, dominance_percent, safe)
         result.programs += programs
         result.rounds += 1
         if not weak:
             break
         if result.rounds >= max_rounds:
             raise RuntimeError("complementary suppression did not converge")
+        # One complement per relation a round: the cells failing for one small margin are all
+        # fixed by the one suppression (no cascade of margins), then the audit runs again.
+        touched: set[int] = set()
         for w in weak:
-            chosen = _complement_for(tables, status, w)
+            if w in touched:
+                continue
+            chosen, relation = _complement_for(tables, status, w)
             if chosen is not None:
                 status[chosen] = 2
+            touched |= relation
     names = [s.id for s in tables.specs]
     labels = (Status.PUBLISHED, Status.PRIMARY, Status.SECONDARY)
     result.cells = [
@@ -260,31 +267,53 @@ def _relations_pass(tables: _Tables, status: np.ndarray) -> None:
             changed = True
 
 
-def _complement_for(tables: _Tables, status: np.ndarray, weak: int) -> int | None:
-    """The cell to suppress for a cell that failed the audit."""
-    relations = [tables.relations[r] for r in tables.relations_of[weak]]
-    siblings = [
-        int(c) for _parent, children in relations for c in children if c != weak and not status[c]
-    ]
-    chosen = _smallest(tables, siblings)
-    if chosen is not None:
-        return chosen
-    chosen = _smallest(tables, [p for p, _ in relations if p != weak and not status[p]])
-    if chosen is not None:
-        return chosen
+def _complement_for(tables: _Tables, status: np.ndarray, weak: int) -> tuple[int | None, set[int]]:
+    """The cell to suppress for a cell that failed the audit, and the cells of the relation it
+    was chosen in (whose other weak cells it may fix too).
+
+    A cell is narrowed by the published margins it adds into, the smallest the most (a margin of
+    6 persons over 5 suppressed cells pins each to 1 or 2). So: its relations whose parent is
+    published, the smallest parent first; in the first, the smallest unsuppressed child if there
+    is one (the cell then shares its margin with a cell that can absorb it), else that parent.
+    A margin cell that failed is handled the same way through its own relations (its children
+    included). Else any published cell whose equality involves the cell's unknowns.
+    """
+    relations = sorted(
+        (tables.relations[r] for r in tables.relations_of[weak]),
+        key=lambda rel: (bool(status[rel[0]]), int(tables.persons[rel[0]]), int(rel[0])),
+    )
+    for parent, children in relations:
+        members = {int(parent), *(int(c) for c in children)}
+        chosen = _smallest(tables, [c for c in members - {weak, int(parent)} if not status[c]])
+        if chosen is not None:
+            return chosen, members
+        if parent != weak and not status[parent]:
+            return int(parent), members
     finest = tables.members[weak].indices
     touching = tables.members[:, finest].sum(axis=1).A1 > 0
     chosen = _smallest(tables, np.flatnonzero(touching & (status == 0)))
-    if chosen is not None:
-        return chosen
-    return _smallest(tables, np.flatnonzero(status == 0))
+    if chosen is None:
+        chosen = _smallest(tables, np.flatnonzero(status == 0))
+    return chosen, {weak}
 
 
 def audit(
-    tables: _Tables, status: np.ndarray, threshold: int, dominance_percent: int
+    tables: _Tables,
+    status: np.ndarray,
+    threshold: int,
+    dominance_percent: int,
+    safe: np.ndarray | None = None,
 ) -> tuple[list[int], int]:
     """The suppressed cells whose count or pay an attacker could narrow too much, and the number
-    of linear programs solved."""
+    of linear programs solved.
+
+    `safe` (2 x cells: persons, pay) remembers the cells proven wide enough in an earlier round:
+    suppressing more only removes equalities or frees fixed values, so every point that was
+    feasible stays feasible and a proven interval can only widen — those cells are not audited
+    again. Updated in place.
+    """
+    if safe is None:
+        safe = np.zeros((2, tables.n), dtype=bool)
     suppressed = np.flatnonzero(status != 0)
     if suppressed.size == 0:
         return [], 0
@@ -293,24 +322,27 @@ def audit(
     published_margins = np.flatnonzero((status == 0) & ~tables.is_finest)
     a_eq = tables.members[published_margins][:, unknown].tocsr()
     a_eq = a_eq[a_eq.getnnz(axis=1) > 0]
-    targets = tables.members[suppressed][:, unknown].tocsr()
     constrained = a_eq.getnnz(axis=0) > 0
-    # A target with an unknown that no equality holds can grow without bound.
-    unbounded = (targets[:, ~constrained].getnnz(axis=1) > 0) if unknown.size else None
     weak: set[int] = set()
     programs = 0
     measures = (
-        (tables.persons[unknown].astype(float), 1.0, np.full(suppressed.size, float(threshold))),
-        (
-            tables.pay[unknown].astype(float),
-            0.0,
-            tables.pay[suppressed].astype(float) * dominance_percent / 100.0,
-        ),
+        (0, tables.persons, 1.0, lambda cells: np.full(cells.size, float(threshold))),
+        (1, tables.pay, 0.0, lambda cells: tables.pay[cells] * dominance_percent / 100.0),
     )
-    for truth, lower, need in measures:
-        solved, failed = _intervals(a_eq, targets, truth, lower, need, unbounded)
+    for m, values, lower, need in measures:
+        cells = suppressed[~safe[m, suppressed]]
+        if cells.size == 0:
+            continue
+        targets = tables.members[cells][:, unknown].tocsr()
+        # A target with an unknown that no equality holds can grow without bound.
+        unbounded = (targets[:, ~constrained].getnnz(axis=1) > 0) if unknown.size else None
+        solved, failed = _intervals(
+            a_eq, targets, values[unknown].astype(float), lower, need(cells), unbounded
+        )
         programs += solved
-        weak.update(int(suppressed[i]) for i in failed)
+        failing = cells[failed] if failed else np.array([], dtype=np.int64)
+        safe[m, np.setdiff1d(cells, failing)] = True
+        weak.update(int(c) for c in failing)
     return sorted(weak), programs
 
 
