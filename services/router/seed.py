@@ -45,6 +45,9 @@ endpoint), granted to no institution: persons read their own declarations throug
 portal (the self-service rule, router.service.checks). The attestations themselves already
 reach ONEM, the mutualities, Fedris and the insurers in their inboxes; a grant to read a
 worker's declarations would be a new deliberation, not a demonstration default.
+
+The research data warehouse (router.research_seed): its trusted third party `cbss-ttp` and the
+holders' bulk research extractions granted to it alone (legal context `research.labour-market`).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pb2
 
 from router.config import Settings
+from router.research_seed import seed_research
 from router.service.admin import AdminAct, AdminService, admin_act_entry
 from router.service.descriptors import ServiceCatalog
 from router.service.model import (
@@ -746,6 +750,7 @@ def seed_router(
             )
             if mutation_endpoint:
                 _seed_mutation_streams(seeder, mutation_endpoint)
+            seed_research(seeder, contract_files, registry_endpoint, dimona_endpoint, dmfa_endpoint)
         if inboxes is not None:
             summary += _seed_inboxes(seeder, inboxes, hub_endpoint, role)
     finally:
