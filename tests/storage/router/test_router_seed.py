@@ -60,6 +60,20 @@ def test_primary_knows_the_hub_as_provider_via_router_when_seeded_with_a_hub(
         (DRS_SERVICE, "onss"): ("localhost:50058", ""),
         (DRS_CONSULTATION_SERVICE, "onss"): ("localhost:50058", ""),
         (MUTATION_STREAM_SERVICE, "cbss"): ("localhost:50059", ""),
+        # The research data warehouse's extractions, granted to its trusted third party only.
+        ("cbss.registry.v1.RegistryResearchService", "nr"): ("localhost:50051", ""),
+        ("cbss.dimona.v1.DimonaResearchService", "onss"): ("localhost:50056", ""),
+        ("cbss.dmfa.v1.DmfaResearchService", "onss"): ("localhost:50057", ""),
+    }
+    research = {
+        (a.requester, a.method, a.directory_check.value, tuple(a.legal_contexts))
+        for grants in snap.authorisations.values()
+        for a in grants
+        if "Research" in a.service
+    }
+    assert research == {
+        ("cbss-ttp", method, "NONE", ("research.labour-market",))
+        for method in ("ExtractDemographics", "ExtractQuarterPeriods", "ExtractQuarterWorkers")
     }
     onem = {(a.service, a.method, a.directory_check.value) for a in snap.authorisations["onem"]}
     assert (MUTUALITY_SERVICE, "GetAffiliation", "REQUIRED") in onem
@@ -78,7 +92,8 @@ def test_primary_knows_the_hub_as_provider_via_router_when_seeded_with_a_hub(
     seed_router(settings, "localhost:51051", hub_endpoint="localhost:51053")
     moved = _snapshot(database_url)
     assert _endpoints(moved)[(MUTUALITY_SERVICE, "cin")] == ("localhost:51053", "cin")
-    assert moved.version == version + 2
+    # The register's two services (its consultations and its research extraction) and the hub.
+    assert moved.version == version + 3
     assert len(moved.authorisations["onem"]) == len(snap.authorisations["onem"])
 
 
