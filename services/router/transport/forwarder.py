@@ -53,6 +53,24 @@ _OWN_PREFIXES = ("/cbss.router.v1.", "/grpc.")
 _PASS_TRAILERS = ("grpc-status-details-bin",)
 
 
+#: A unary call that came without a deadline (a REST request the edge transcoded, a client that
+#: sets none) still never holds a router thread forever: the holder gets this long, the edge's
+#: longest route timeout.
+NO_DEADLINE_UNARY_SECONDS = 60.0
+#: grpc reports "no deadline" as a remaining time of about 9.2e18 s, which no channel accepts
+#: as a timeout (the call fails at once with DEADLINE_EXCEEDED): anything beyond a day is none.
+_NO_DEADLINE = 86_400.0
+
+
+def holder_timeout(context: grpc.ServicerContext, *, stream: bool = False) -> float | None:
+    """The caller's deadline, passed on to the holder. Without one: a unary call gets
+    NO_DEADLINE_UNARY_SECONDS, a stream none (it lasts as long as its caller keeps it)."""
+    remaining = context.time_remaining()
+    if remaining is None or remaining > _NO_DEADLINE:
+        return None if stream else NO_DEADLINE_UNARY_SECONDS
+    return remaining
+
+
 class ChannelPool:
     """One mTLS channel per holder, made on first use and kept.
 
@@ -233,7 +251,7 @@ class Forwarder(grpc.GenericRpcHandler):
         for attempt in range(attempts):
             try:
                 response = call(
-                    raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
+                    raw, metadata=self._headers(req, decision), timeout=holder_timeout(context)
                 )
                 break
             except grpc.RpcError as exc:
@@ -303,7 +321,9 @@ class Forwarder(grpc.GenericRpcHandler):
                 provider.endpoint, provider.provider, provider.via_router
             ).unary_stream(path)
             responses = call(
-                raw, metadata=self._headers(req, decision), timeout=context.time_remaining()
+                raw,
+                metadata=self._headers(req, decision),
+                timeout=holder_timeout(context, stream=True),
             )
             holder = dataclasses.replace(decision, providers=[provider])
             logged = False
