@@ -68,14 +68,18 @@ UPSTREAM_PARTIES: dict[str, str] = {
 }
 PORTAL = "portal"
 JWT_PROVIDER = "portal-idp"
-#: The browser listener's access log: no client certificate; never the Authorization header.
+#: The access logs name the ROUTE a request took, never its path: a REST path holds an INSZ
+#: (`/registry/v1/persons/{insz}`), and a request refused before it became a gRPC call (no
+#: token, an unknown path) still has it. Each method's route is named by its gRPC method, the
+#: rest `no-such-method`, `pages` (the portal's files) or `health`.
+#: The browser listener's: no client certificate; never the Authorization header.
 PORTAL_ACCESS_LOG_FORMAT = (
-    "%START_TIME% portal %REQ(:METHOD)% %REQ(:PATH)% status=%RESPONSE_CODE% "
+    "%START_TIME% portal %REQ(:METHOD)% %ROUTE_NAME% status=%RESPONSE_CODE% "
     "grpc-status=%GRPC_STATUS_NUMBER% %DURATION%ms upstream=%UPSTREAM_CLUSTER% "
     "flags=%RESPONSE_FLAGS% trace=%REQ(TRACEPARENT)%\n"
 )
 ACCESS_LOG_FORMAT = (
-    "%START_TIME% %REQ(:PATH)% grpc-status=%GRPC_STATUS_NUMBER% %DURATION%ms "
+    "%START_TIME% %ROUTE_NAME% grpc-status=%GRPC_STATUS_NUMBER% %DURATION%ms "
     "client=%DOWNSTREAM_PEER_URI_SAN% upstream=%UPSTREAM_CLUSTER% flags=%RESPONSE_FLAGS% "
     "upstream-failure=%UPSTREAM_TRANSPORT_FAILURE_REASON% trace=%REQ(TRACEPARENT)%\n"
 )
@@ -280,6 +284,7 @@ def _portal_route_config() -> dict[str, Any]:
     none are 404 (JSON); everything else is the portal process's (pages, `/idp/`, OpenAPI)."""
     entries: list[dict[str, Any]] = [
         {
+            "name": route.path,
             "match": {"path": route.path, "grpc": {}},
             "route": {"cluster": route.cluster, "timeout": "30s"},
         }
@@ -292,6 +297,7 @@ def _portal_route_config() -> dict[str, Any]:
     for prefix in [*portal_api_prefixes(), "/cbss.", "/grpc."]:
         entries.append(
             {
+                "name": "no-such-method",
                 "match": {"prefix": prefix},
                 "direct_response": not_found,
                 "response_headers_to_add": [
@@ -299,7 +305,9 @@ def _portal_route_config() -> dict[str, Any]:
                 ],
             }
         )
-    entries.append({"match": {"prefix": "/"}, "route": {"cluster": PORTAL, "timeout": "15s"}})
+    entries.append(
+        {"name": "pages", "match": {"prefix": "/"}, "route": {"cluster": PORTAL, "timeout": "15s"}}
+    )
     return {
         "name": "portal",
         "virtual_hosts": [{"name": "portal", "domains": ["*"], "routes": entries}],
@@ -425,11 +433,14 @@ def _route_config(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
                 "retry_on": "unavailable,reset,connect-failure,refused-stream",
                 "num_retries": 2,
             }
-        entries.append({"match": {"path": route.path, "grpc": {}}, "route": action})
+        entries.append(
+            {"name": route.path, "match": {"path": route.path, "grpc": {}}, "route": action}
+        )
     # The health of the edge is the router's: a client (or `make run`) asking the edge's health
     # learns whether consultations can pass.
     entries.append(
         {
+            "name": "health",
             "match": {"path": "/grpc.health.v1.Health/Check", "grpc": {}},
             "route": {"cluster": "router", "timeout": "5s"},
         }
