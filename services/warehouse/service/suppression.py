@@ -36,6 +36,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -156,6 +157,9 @@ class _Tables:
             (np.ones(len(rows)), (rows, cols)), shape=(self.n, self.n_finest)
         )
         self.is_finest = np.array([t == 0 for t in self.table_of])
+        #: Persons beyond one per finest cell: what a suppressed cell lets move, since a reader
+        #: knows each listed finest cell holds at least one person.
+        self.slack = self.persons - self.members.getnnz(axis=1)
         self.relations: list[tuple[int, np.ndarray]] = []
         self._relate(dims)
         self.relations_of: list[list[int]] = [[] for _ in range(self.n)]
@@ -215,16 +219,16 @@ def protect(
             break
         if result.rounds >= max_rounds:
             raise RuntimeError("complementary suppression did not converge")
-        # One complement per relation a round: the cells failing for one small margin are all
-        # fixed by the one suppression (no cascade of margins), then the audit runs again.
-        touched: set[int] = set()
-        for w in weak:
-            if w in touched:
+        # One complement per binding margin a round: the cells pinned by one margin are all
+        # freed by the one suppression (no cascade of margins), then the audit runs again.
+        handled: set[int] = set()
+        for w, binding in weak.items():
+            if binding and binding <= handled:
                 continue
-            chosen, relation = _complement_for(tables, status, w)
+            chosen = _complement_for(tables, status, w, binding, threshold)
             if chosen is not None:
                 status[chosen] = 2
-            touched |= relation
+            handled |= binding
     names = [s.id for s in tables.specs]
     labels = (Status.PUBLISHED, Status.PRIMARY, Status.SECONDARY)
     result.cells = [
@@ -267,34 +271,41 @@ def _relations_pass(tables: _Tables, status: np.ndarray) -> None:
             changed = True
 
 
-def _complement_for(tables: _Tables, status: np.ndarray, weak: int) -> tuple[int | None, set[int]]:
-    """The cell to suppress for a cell that failed the audit, and the cells of the relation it
-    was chosen in (whose other weak cells it may fix too).
+def _complement_for(
+    tables: _Tables, status: np.ndarray, weak: int, binding: set[int], threshold: int
+) -> int | None:
+    """The cell to suppress for a cell that failed the audit.
 
-    A cell is narrowed by the published margins it adds into, the smallest the most (a margin of
-    6 persons over 5 suppressed cells pins each to 1 or 2). So: its relations whose parent is
-    published, the smallest parent first; in the first, the smallest unsuppressed child if there
-    is one (the cell then shares its margin with a cell that can absorb it), else that parent.
-    A margin cell that failed is handled the same way through its own relations (its children
-    included). Else any published cell whose equality involves the cell's unknowns.
+    `binding`: the published cells whose equalities bound it (the nonzero duals of its linear
+    program). A cell is freed either by a suppressed neighbour with room in the binding equality
+    — a cell of the next finer table under the binding margin, with at least `threshold` persons
+    beyond one per finest cell it covers (a reader knows each listed finest cell holds one) — or
+    by suppressing the binding margin itself. The smallest binding margin first; in it the
+    smallest neighbour with room, else the margin. Without binding cells (a suppressed margin
+    whose cells are all published: their sum), its smallest published finer cell.
     """
-    relations = sorted(
-        (tables.relations[r] for r in tables.relations_of[weak]),
-        key=lambda rel: (bool(status[rel[0]]), int(tables.persons[rel[0]]), int(rel[0])),
-    )
-    for parent, children in relations:
-        members = {int(parent), *(int(c) for c in children)}
-        chosen = _smallest(tables, [c for c in members - {weak, int(parent)} if not status[c]])
-        if chosen is not None:
-            return chosen, members
-        if parent != weak and not status[parent]:
-            return int(parent), members
-    finest = tables.members[weak].indices
-    touching = tables.members[:, finest].sum(axis=1).A1 > 0
-    chosen = _smallest(tables, np.flatnonzero(touching & (status == 0)))
+    for margin in sorted(binding, key=lambda g: (int(tables.persons[g]), g)):
+        room = [
+            int(c)
+            for r in tables.relations_of[margin]
+            if int(tables.relations[r][0]) == margin
+            for c in tables.relations[r][1]
+            if not status[c] and tables.slack[c] >= threshold
+        ]
+        return _smallest(tables, room) if room else margin
+    finer = [
+        int(c)
+        for r in tables.relations_of[weak]
+        if int(tables.relations[r][0]) == weak
+        for c in tables.relations[r][1]
+        if not status[c]
+    ]
+    chosen = _smallest(tables, finer)
     if chosen is None:
-        chosen = _smallest(tables, np.flatnonzero(status == 0))
-    return chosen, {weak}
+        finest = tables.members[weak].indices
+        touching = tables.members[:, finest].sum(axis=1).A1 > 0
+        chosen = _smallest(tables, np.flatnonzero(touching & (status == 0)))
+    return chosen if chosen is not None else _smallest(tables, np.flatnonzero(status == 0))
 
 
 def audit(
@@ -303,9 +314,9 @@ def audit(
     threshold: int,
     dominance_percent: int,
     safe: np.ndarray | None = None,
-) -> tuple[list[int], int]:
-    """The suppressed cells whose count or pay an attacker could narrow too much, and the number
-    of linear programs solved.
+) -> tuple[dict[int, set[int]], int]:
+    """The suppressed cells whose count or pay an attacker could narrow too much — each with the
+    published cells whose equalities bind it — and the number of linear programs solved.
 
     `safe` (2 x cells: persons, pay) remembers the cells proven wide enough in an earlier round:
     suppressing more only removes equalities or frees fixed values, so every point that was
@@ -316,14 +327,16 @@ def audit(
         safe = np.zeros((2, tables.n), dtype=bool)
     suppressed = np.flatnonzero(status != 0)
     if suppressed.size == 0:
-        return [], 0
+        return {}, 0
     finest_cells = np.flatnonzero(tables.is_finest)  # global index of finest cell f is f
     unknown = finest_cells[status[finest_cells] != 0]
     published_margins = np.flatnonzero((status == 0) & ~tables.is_finest)
     a_eq = tables.members[published_margins][:, unknown].tocsr()
-    a_eq = a_eq[a_eq.getnnz(axis=1) > 0]
+    with_unknowns = a_eq.getnnz(axis=1) > 0
+    a_eq = a_eq[with_unknowns]
+    row_cells = published_margins[with_unknowns]
     constrained = a_eq.getnnz(axis=0) > 0
-    weak: set[int] = set()
+    weak: dict[int, set[int]] = {}
     programs = 0
     measures = (
         (0, tables.persons, 1.0, lambda cells: np.full(cells.size, float(threshold))),
@@ -340,10 +353,11 @@ def audit(
             a_eq, targets, values[unknown].astype(float), lower, need(cells), unbounded
         )
         programs += solved
-        failing = cells[failed] if failed else np.array([], dtype=np.int64)
+        failing = cells[list(failed)] if failed else np.array([], dtype=np.int64)
         safe[m, np.setdiff1d(cells, failing)] = True
-        weak.update(int(c) for c in failing)
-    return sorted(weak), programs
+        for t, rows in failed.items():
+            weak.setdefault(int(cells[t]), set()).update(int(row_cells[r]) for r in rows)
+    return dict(sorted(weak.items())), programs
 
 
 def _intervals(
@@ -353,8 +367,9 @@ def _intervals(
     lower: float,
     need: np.ndarray,
     unbounded: np.ndarray | None,
-) -> tuple[int, list[int]]:
-    """(programs solved, targets whose interval is narrower than `need`).
+) -> tuple[int, dict[int, list[int]]]:
+    """(programs solved, targets whose interval is narrower than `need` with the rows binding
+    their maximum).
 
     Every solution is a feasible point that bounds every target: first programs that push every
     open target at once (random positive weights: a vertex raises up to one variable per
@@ -372,7 +387,7 @@ def _intervals(
     def open_targets() -> np.ndarray:
         return np.flatnonzero(hi - lo < need - _EPS)
 
-    def solve(objective: np.ndarray) -> int:
+    def solve(objective: np.ndarray) -> Any:
         nonlocal solved
         found = linprog(
             objective,
@@ -389,26 +404,31 @@ def _intervals(
             np.maximum(hi, seen, out=hi)
         elif found.status != 3:  # 3: unbounded
             raise RuntimeError(f"the audit's linear program failed: {found.message}")
-        return found.status
+        return found
 
     rng = np.random.default_rng(0)
     for sign in (-1.0, 1.0):  # push up, then down
         while (pending := open_targets()).size:
             weights = rng.uniform(1.0, 2.0, pending.size)
             objective = np.asarray(targets[pending].T @ weights).ravel()
-            if solve(sign * objective) == 3 or pending.size - open_targets().size < 3:
+            if solve(sign * objective).status == 3 or pending.size - open_targets().size < 3:
                 break  # little left to gain from shared points
-    failed = []
+    failed: dict[int, list[int]] = {}
     for t in open_targets():
         if targets[t].nnz == 0:  # only published cells add into it: it is their sum
-            failed.append(int(t))
+            failed[int(t)] = []
             continue
         objective = targets[t].toarray().ravel()
+        binding: list[int] = []
         for sign in (-1.0, 1.0):  # maximise, then minimise
             if hi[t] - lo[t] >= need[t] - _EPS:
                 break
-            if solve(sign * objective) == 3:
+            found = solve(sign * objective)
+            if found.status == 3:
                 hi[t] = np.inf
+            elif has_rows:
+                duals = np.abs(found.eqlin.marginals)
+                binding += [int(r) for r in np.flatnonzero(duals > _EPS)]
         if hi[t] - lo[t] < need[t] - _EPS:
-            failed.append(int(t))
+            failed[int(t)] = sorted(set(binding))
     return solved, failed
