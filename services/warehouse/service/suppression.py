@@ -21,11 +21,14 @@ reader knows that every suppressed finest cell holds at least one person.
    over that system must be at least `threshold` apart, and its pay's at least p % of its pay.
    Each solution found is a feasible point, which bounds every other suppressed cell too: a cell
    whose interval is already wide enough from the points seen needs no program of its own.
-4. **Complementary suppression.** For each cell that fails the audit, one more cell is
-   suppressed — the smallest unsuppressed cell in a relation with it (a sibling, else a margin
-   it adds into, else any published cell constraining it) — then steps 2 and 3 run again, until
-   the audit passes. It ends: each round suppresses at least one cell, and with every cell
-   suppressed nothing is bounded.
+4. **Complementary suppression.** A cell that fails is pinned by the published margins whose
+   equalities bind its program (the nonzero duals): the smallest binding margin gets a
+   suppressed neighbour with room — a cell of the next finer table under it holding at least
+   `threshold` persons beyond one per finest cell (a reader knows each listed finest cell holds
+   one) — or, without one, is suppressed itself. One complement per binding margin a round, then
+   steps 2 and 3 again, until the audit passes. It ends: each round suppresses at least one
+   cell, and with every cell suppressed nothing is bounded. Cells proven in a round are not
+   audited again: suppressing more only removes equalities, so intervals only widen.
 
 The same audit is what an attacker runs (tests/…/test_recovery_attack.py does it on the
 exported files, independently of this code).
