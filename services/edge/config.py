@@ -22,6 +22,7 @@ UPSTREAM_VARIABLES = {
     "dmfa": ("DMFA_ADDR", "localhost:50057"),
     "drs": ("DRS_ADDR", "localhost:50058"),
     "mutation": ("MUTATION_ADDR", "localhost:50059"),
+    "warehouse": ("WAREHOUSE_ADDR", "localhost:50065"),
 }
 
 

@@ -65,6 +65,7 @@ UPSTREAM_PARTIES: dict[str, str] = {
     "drs": f"spiffe://{TRUST_DOMAIN}/institution/onss",
     "mutation": f"spiffe://{TRUST_DOMAIN}/institution/cbss",
     "portal": f"spiffe://{TRUST_DOMAIN}/institution/cbss",
+    "warehouse": f"spiffe://{TRUST_DOMAIN}/institution/cbss-dwh",
 }
 PORTAL = "portal"
 JWT_PROVIDER = "portal-idp"

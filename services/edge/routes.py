@@ -49,6 +49,7 @@ _PROTO_MODULES = (
     "cbss.router.v1.message_log_pb2",
     "cbss.router.v1.meta_pb2",
     "cbss.router.v1.router_admin_pb2",
+    "cbss.warehouse.v1.warehouse_pb2",
 )
 
 #: Upstream clusters: the router and the services that answer directly at the edge.
@@ -66,9 +67,12 @@ EXPOSED: dict[str, str] = {
     "cbss.router.v1.MessageLogService": ROUTER,
     "cbss.router.v1.MetaService": ROUTER,
     "cbss.mutation.v1.SubscriptionService": "mutation",
+    # Research centres read and export the warehouse's tables (any party its public ones).
+    "cbss.warehouse.v1.WarehouseService": "warehouse",
     # Operators.
     "cbss.router.v1.RouterAdminService": ROUTER,
     "cbss.mutation.v1.MutationAdminService": "mutation",
+    "cbss.warehouse.v1.WarehouseAdminService": "warehouse",
 }
 
 #: The declarations employers (and people acting for them at the portal) file and read.
@@ -79,9 +83,17 @@ DECLARATION_SERVICES = frozenset(
 #: Services reached only from the portal's browser listener (a person, never a certificate).
 PORTAL_ONLY: dict[str, str] = {"cbss.router.v1.CitizenService": ROUTER}
 
+#: Read-only services people also reach at the portal: the warehouse's published tables (the
+#: charts; the warehouse lets anyone read a public project's tables, and nothing else).
+PEOPLE_READS = frozenset({"cbss.warehouse.v1.WarehouseService"})
+
 #: Services only admin identities reach through the edge.
 ADMIN_ONLY = frozenset(
-    {"cbss.router.v1.RouterAdminService", "cbss.mutation.v1.MutationAdminService"}
+    {
+        "cbss.router.v1.RouterAdminService",
+        "cbss.mutation.v1.MutationAdminService",
+        "cbss.warehouse.v1.WarehouseAdminService",
+    }
 )
 
 _SAFE = (
@@ -145,7 +157,10 @@ def edge_routes() -> list[Route]:
 
 def portal_routes() -> list[Route]:
     """The methods a browser reaches through the portal listener (REST/JSON only)."""
-    people = {**{s: EXPOSED[s] for s in DECLARATION_SERVICES}, **PORTAL_ONLY}
+    people = {
+        **{s: EXPOSED[s] for s in DECLARATION_SERVICES | PEOPLE_READS},
+        **PORTAL_ONLY,
+    }
     return [r for r in _routes(people) if r.http and (r.self_service or _service(r) in people)]
 
 

@@ -15,6 +15,7 @@ UPSTREAMS = {
     "dmfa": "localhost:3",
     "drs": "localhost:4",
     "mutation": "localhost:5",
+    "warehouse": "localhost:7",
 }
 
 
@@ -100,7 +101,7 @@ def test_every_upstream_is_reached_over_mtls_checking_its_owner() -> None:
 
 def test_missing_upstream_address_is_refused() -> None:
     with pytest.raises(ValueError, match="dmfa"):
-        render(_config(router="a:1", dimona="b:2", drs="c:3", mutation="d:4"))
+        render(_config(router="a:1", dimona="b:2", drs="c:3", mutation="d:4", warehouse="e:5"))
 
 
 # -- the portal's browser listener ---------------------------------------------------------
