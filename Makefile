@@ -14,11 +14,11 @@ GENERATED := $(GEN)/.generated
 PKI_DIR := var/pki
 PKI := $(PKI_DIR)/.issued
 # The programs that exist so far (`python -m <name>`; CI migrates one database per program).
-SERVICES := echo registry router mutuality dimona dmfa drs inbox mutation
+SERVICES := echo registry router mutuality dimona dmfa drs inbox mutation ttp warehouse
 # What `make run` starts, in start order: each a program instance with its own port, database
 # and log (runtime.supervise's MESH): the mutualities' hub is the router program as `hub-cin`,
 # each demonstration mutuality the `mutuality` program, each institution inbox the `inbox` one.
-MESH := echo registry router hub-cin mut-100 mut-200 dimona dmfa inbox-onem inbox-mut-100 inbox-mut-200 inbox-fedris inbox-ethias drs mutation portal edge
+MESH := echo registry router hub-cin mut-100 mut-200 dimona dmfa inbox-onem inbox-mut-100 inbox-mut-200 inbox-fedris inbox-ethias drs mutation ttp warehouse portal edge
 PYTEST_ARGS ?=
 
 print-services:

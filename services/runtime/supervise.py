@@ -21,6 +21,7 @@ folder. `--migrate-only` runs each named service's `migrate` step and exits (`ma
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import signal
@@ -33,6 +34,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -59,6 +61,9 @@ class ServiceSpec:
     listeners: tuple[tuple[str, int], ...] = ()
     #: How it says it is ready: gRPC health over mTLS, or `https` (GET /healthz over mTLS).
     health: str = "grpc"
+    #: Commands run once it is serving (`python -m <first> <rest...>`), e.g. a build that
+    #: calls it; a failure stops the start like a failed prepare step.
+    then: tuple[tuple[str, ...], ...] = ()
 
     @property
     def program(self) -> str:
@@ -307,6 +312,43 @@ MESH: dict[str, ServiceSpec] = {
                 f"{_PY} -m mutation.cli --target localhost:{{mutation}} lags",
             ),
         ),
+        # The research data warehouse (#14): the trusted third party that codes every INSZ
+        # (its keys in var/ttp/keys), then the warehouse, which builds the standard tables of
+        # the seeded quarter (the one DIMONA's and the DmfA's seeds declared) once it serves.
+        ServiceSpec(
+            "ttp",
+            50066,
+            prepare=(),
+            env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
+        ),
+        ServiceSpec(
+            "warehouse",
+            50065,
+            prepare=(("migrate",), ("seed",)),
+            env=(("TTP_ADDR", "localhost:{ttp}"),),
+            then=(
+                (
+                    "warehouse.cli",
+                    "--pki",
+                    "{var}/pki",
+                    "--as",
+                    "admin-ops",
+                    "--target",
+                    "localhost:{warehouse}",
+                    "build",
+                    "--project",
+                    "dwh-standard",
+                    "--quarter",
+                    "{seeded-quarter}",
+                ),
+            ),  # fmt: skip
+            try_commands=(
+                f"{_PY} -m warehouse.cli --target localhost:{{warehouse}} chart"
+                " --project dwh-standard --table region   # the seeded quarter's employment",
+                f"{_PY} -m warehouse.cli --target localhost:{{warehouse}} tables"
+                " --project dwh-standard",
+            ),
+        ),
         # The portal's pages and the development identity provider (services/portal), an HTTPS
         # process behind the edge's browser listener.
         ServiceSpec(
@@ -328,6 +370,7 @@ MESH: dict[str, ServiceSpec] = {
                 ("DRS_ADDR", "localhost:{drs}"),
                 ("MUTATION_ADDR", "localhost:{mutation}"),
                 ("PORTAL_ADDR", "localhost:{portal}"),
+                ("WAREHOUSE_ADDR", "localhost:{warehouse}"),
                 ("EDGE_PORTAL_PORT", "{edge-portal}"),
             ),
             try_commands=(
@@ -340,6 +383,15 @@ MESH: dict[str, ServiceSpec] = {
         ),
     )
 }
+
+
+def seeded_quarter(today: dt.date | None = None) -> str:
+    """The quarter `make run`'s seeds declare (DIMONA's seed-periods, the DmfA's seed-quarter):
+    the calendar quarter before today's in Brussels, as `2025Q3`."""
+    day = today or dt.datetime.now(ZoneInfo("Europe/Brussels")).date()
+    year, quarter = day.year, (day.month - 1) // 3 + 1
+    year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    return f"{year}Q{quarter}"
 
 
 def port_base(environ: Mapping[str, str] | None = None) -> int:
@@ -392,7 +444,11 @@ class Supervisor:
         self.specs = specs
         self.var_dir = var_dir
         self.ports = ports(base)
-        self._values = {**{k: str(v) for k, v in self.ports.items()}, "var": str(var_dir)}
+        self._values = {
+            **{k: str(v) for k, v in self.ports.items()},
+            "var": str(var_dir),
+            "seeded-quarter": seeded_quarter(),
+        }
         self.log_dir = var_dir / "log"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -439,6 +495,23 @@ class Supervisor:
             if done.returncode != 0:
                 raise SystemExit(
                     f"{spec.name} {' '.join(step)} failed; see {self.log_dir / spec.name}.log"
+                )
+
+    def then(self, spec: ServiceSpec) -> None:
+        """Its commands once it serves (its log gets their output)."""
+        for raw in spec.then:
+            module, *args = (self.fill(arg) for arg in raw)
+            with open(self.log_dir / f"{spec.name}.log", "ab") as log:
+                done = subprocess.run(
+                    [sys.executable, "-m", module, *args],
+                    env=self._env(spec),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            if done.returncode != 0:
+                raise SystemExit(
+                    f"{spec.name}: {module} {' '.join(args)} failed;"
+                    f" see {self.log_dir / spec.name}.log"
                 )
 
     def start(self, spec: ServiceSpec) -> None:
@@ -553,6 +626,7 @@ def main(argv: list[str] | None = None) -> int:
             supervisor.prepare(spec)
             supervisor.start(spec)
             supervisor.wait_serving(spec)
+            supervisor.then(spec)
         elapsed = time.monotonic() - started
         out = sys.stdout
         out.write(

@@ -3,11 +3,12 @@ each instance of one program with its own database, certificate and peers."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from runtime.supervise import MESH, Supervisor, port_base, ports
+from runtime.supervise import MESH, Supervisor, port_base, ports, seeded_quarter
 
 
 def test_ports_move_together_when_a_base_is_given() -> None:
@@ -58,3 +59,27 @@ def test_dimona_declares_a_quarter_after_its_register_when_prepared(tmp_path: Pa
     assert supervisor.fill(prepare[-1][-1]) == supervisor.fill(exported[-1])
     order = list(MESH)
     assert order.index("registry") < order.index("router") < order.index("dimona")
+
+
+@pytest.mark.parametrize(
+    ("today", "quarter"),
+    [
+        (dt.date(2026, 11, 28), "2026Q3"),
+        (dt.date(2026, 1, 1), "2025Q4"),
+        (dt.date(2026, 4, 1), "2026Q1"),
+        (dt.date(2026, 3, 31), "2025Q4"),
+    ],
+)
+def test_seeded_quarter_is_the_one_before_today(today: dt.date, quarter: str) -> None:
+    assert seeded_quarter(today) == quarter
+
+
+def test_warehouse_builds_the_seeded_quarter_once_its_sources_serve(tmp_path: Path) -> None:
+    spec = MESH["warehouse"]
+    (build,) = spec.then
+    filled = [Supervisor([spec], tmp_path).fill(arg) for arg in build]
+    assert filled[0] == "warehouse.cli" and "build" in filled
+    assert filled[filled.index("--quarter") + 1] == seeded_quarter()
+    order = list(MESH)
+    for source in ("registry", "router", "dimona", "dmfa", "ttp"):
+        assert order.index(source) < order.index("warehouse"), source
