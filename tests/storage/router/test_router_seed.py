@@ -22,6 +22,7 @@ from router.seed import (
     SEED_ADMIN,
     seed_router,
 )
+from router.service.descriptors import ServiceCatalog
 from router.storage.repository import SqlConfigSource
 from runtime.db import Database
 from tests.support.servers import service_env
@@ -77,6 +78,16 @@ def test_primary_knows_the_hub_as_provider_via_router_when_seeded_with_a_hub(
     }
     onem = {(a.service, a.method, a.directory_check.value) for a in snap.authorisations["onem"]}
     assert (MUTUALITY_SERVICE, "GetAffiliation", "REQUIRED") in onem
+    # The DRS's consultations: open to persons (self-service), granted to no institution.
+    assert not any(
+        a.service == DRS_CONSULTATION_SERVICE
+        for grants in snap.authorisations.values()
+        for a in grants
+    )
+    (drs,) = snap.providers[DRS_CONSULTATION_SERVICE]
+    catalog = ServiceCatalog.from_files(drs.files)
+    method = catalog.method(f"/{DRS_CONSULTATION_SERVICE}/ListWorkerDeclarations")
+    assert method is not None and method.self_service
     assert (DMFA_SERVICE, "GetWorkerQuarter", "REQUIRED") in onem
     # The DmfA's own cross-checks: the ONSS without a directory check, one legal context.
     onss = {

@@ -959,6 +959,21 @@ def test_registry_marks_are_read_when_built_from_generated_descriptors(
     assert "events[].before.insz.insz" in [str(p) for p in events.response_subject_paths]
 
 
+def test_self_service_is_read_when_methods_declare_it(registry: ServiceCatalog) -> None:
+    # Only a person's own consultations declare it; the option is read from the catalog's own
+    # pool (the default pool's options objects do not know it).
+    assert _registry(registry, "GetPerson").self_service
+    for name in ("GetPersonStatuses", "SearchPersons", "ValidateInsz", "ListMutationEvents"):
+        assert not _registry(registry, name).self_service
+
+
+def test_self_service_is_false_when_files_do_not_import_the_options() -> None:
+    from cbss.echo.v1 import echo_pb2
+
+    catalog = ServiceCatalog.from_files(with_closure(echo_pb2.DESCRIPTOR))
+    assert not any(m.self_service for m in catalog.methods("cbss.echo.v1.EchoService"))
+
+
 # Micro-benchmark (figures printed with -s; nothing asserted about time) -------------------------
 
 
