@@ -130,6 +130,17 @@ export function formatMoney(cents) {
   return new Intl.NumberFormat(locale(), { style: "currency", currency: "EUR" }).format(value);
 }
 
+// Euro cents in a short form for a chart's axis ("€1.2M", "1,2 M€").
+export function formatMoneyCompact(cents) {
+  const value = Number(cents || 0) / 100;
+  return new Intl.NumberFormat(locale(), {
+    style: "currency",
+    currency: "EUR",
+    notation: "compact",
+    maximumFractionDigits: 1,
+  }).format(value);
+}
+
 export function formatNumber(value, fractionDigits = 0) {
   return new Intl.NumberFormat(locale(), {
     minimumFractionDigits: fractionDigits,

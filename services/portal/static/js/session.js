@@ -58,3 +58,14 @@ export function requireSession(kind) {
   }
   return payload;
 }
+
+// The claims of any signed-in person, a citizen or an employer's staff (the pages both reach,
+// such as the statistics); otherwise back to the sign-in page.
+export function requireAnySession() {
+  const payload = claims();
+  if (!payload) {
+    location.replace(token() ? "/?expired=1" : "/");
+    return null;
+  }
+  return payload;
+}
