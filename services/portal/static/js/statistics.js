@@ -300,7 +300,7 @@ function barChart({ id, title, description, groups, series, entries }) {
 }
 
 function legend(series, anySuppressed) {
-  const items = series.length > 1
+  const items = series.length
     ? series.map((s, index) => el("li", {}, el("span", { class: `swatch series-${index % 5}`, "aria-hidden": "true" }), s.label))
     : [];
   if (anySuppressed) {
@@ -409,7 +409,7 @@ function overQuarters(section, id, dimension) {
       series,
       entries,
     }),
-    legend: legend(series, entries.some((e) => e.cell.suppressed)),
+    legend: legend(dimension ? series : [], entries.some((e) => e.cell.suppressed)),
     notes: suppressionNote(tables),
     table: dataTable(t(`stats.${section}.caption`, { range: when }), dimension ? [dimension] : [], entries, true),
   });
