@@ -1,6 +1,6 @@
-"""`python -m dimona seed-periods [--year Y --quarter Q] [--population FILE]`: a quarter of Dimona
-periods, declared through DIMONA's own rules, for `make run` (the DmfA's prepare step reads them
-through the router and declares the quarter consistently).
+"""`python -m dimona seed-periods [--year Y --quarter Q] [--population FILE] [--workers N]`: a
+quarter of Dimona periods, declared through DIMONA's own rules, for `make run` (the DmfA's prepare
+step reads them through the router and declares the quarter consistently).
 
 The quarter defaults to the calendar quarter before today's (Europe/Brussels). About thirty
 workers of the population file (the registry's living persons, `python -m registry
@@ -11,6 +11,20 @@ few ending inside it), students (STU, planned hours, within the quarter), a flex
 written contract, the worker employed elsewhere since T-3 so that the flexi condition holds), an
 occasional horeca day (EXT, with its times), and two types the DmfA never carries: DWD (Dimona
 without DmfA) and STG (a non-subject trainee). The `ROSTER` table says which.
+
+**`--workers N`** (default 0: the roster alone) adds N ordinary workers at the same four
+employers (`EXTRA_EMPLOYERS`: white collars at the retailer and the federal public service, blue
+collars at the brasserie and the builder), so that the research warehouse's tables of the quarter
+have persons enough to publish (`make run`): OTH periods over the whole quarter (one in
+`LATE_HIRE_EVERY` hired later in the quarter), ending on its last day, and students (STU, planned
+hours, to the quarter's last day) for the workers under 30 at the retailer and the brasserie.
+They come from the part of the population no quarter's roster slot ever takes (the pools beyond
+their last roster slot, `extra_pool`), cut in `EXTRA_SLOTS` slots: a quarter takes the first N
+of its slot, so that they never share a worker with any roster nor with the extra workers of
+the other quarters of a year, and a larger N keeps a smaller one's workers; their periods end
+with their quarter, so that a worker met again a year later never overlaps his earlier period.
+A population without room for N more in a slot is an error (exit 1): `make run`'s 10,000
+persons leave about 1,400 beyond the roster's slots, room for 355 a quarter.
 
 **Through the real rules, as if declared on time.** Each IN is submitted to
 `dimona.service.declarations.Declarations` in this process, with DIMONA's storage and the
@@ -29,7 +43,9 @@ its own slot of each pool, so that the seeds of different quarters never share a
 open-ended period of one quarter never overlaps the next quarter's). The persons the READMEs and
 `make run`'s try commands declare by hand are left out. References are `seed-{year}Q{q}-{n}`:
 DIMONA is idempotent on (employer, reference), so a second run answers every declaration from
-the first and adds nothing. Nothing else is written: who works where is in DIMONA only.
+the first and adds nothing; the extra workers' are `seed-{year}Q{q}-w{n}` (a run with a larger N
+answers the first ones and declares the rest). Nothing else is written: who works where is in
+DIMONA only.
 """
 
 from __future__ import annotations
@@ -138,6 +154,29 @@ ADULTS_PER_QUARTER = sum(
 )
 
 
+#: `--workers`: the employers of the extra workers, each with its joint committee and its share
+#: (out of the sum of shares), drawn in this repeated order.
+EXTRA_EMPLOYERS: tuple[tuple[str, str, int], ...] = (
+    (RETAIL, "202", 7),
+    (STATE, "XXX", 5),
+    (BOUW, "124", 4),
+    (BRASSERIE, "302", 4),
+)
+#: Extra workers under this age on `AGES_ON` drawn at one of these employers are students (STU).
+EXTRA_STUDENT_UNDER = 30
+EXTRA_STUDENT_EMPLOYERS = frozenset({RETAIL, BRASSERIE})
+#: One ordinary extra worker in this many is hired later in the quarter, not on its first day.
+LATE_HIRE_EVERY = 8
+#: The extra pool's slots: the extra workers of the four quarters of any year are different
+#: persons (a quarter takes the first N of its slot, so a larger N adds to a smaller one's).
+EXTRA_SLOTS = 4
+#: The upper bound of `--workers`.
+MAX_WORKERS = 5_000
+#: Never extra workers: the demonstration persons and the portal's people (its development
+#: identity provider's citizens, services/portal/idp.py), whose pages the READMEs show.
+EXTRA_EXCLUDED = DEMONSTRATION | {"90052104586", "85493000163"}
+
+
 class SeedError(Exception):
     """The population cannot give a quarter its workers, or the arguments are wrong."""
 
@@ -215,10 +254,27 @@ def _slot(pool: list[str], size: int, index: int) -> list[str]:
     return pool[index * size : (index + 1) * size]
 
 
-def plan(year: int, quarter: int, population: Iterable[str]) -> list[Planned]:
-    """The quarter's INs, in reference order (the same for the same population)."""
+def _roster_slots(adults: list[str], students: list[str]) -> int:
+    return min(len(adults) // ADULTS_PER_QUARTER, len(students) // STUDENTS_PER_QUARTER)
+
+
+def extra_pool(adults: list[str], students: list[str]) -> list[str]:
+    """The persons no quarter's roster slot takes (each pool beyond its last slot), but for
+    `EXTRA_EXCLUDED`, shuffled together with the fixed seed."""
+    slots = _roster_slots(adults, students)
+    rest = [*students[slots * STUDENTS_PER_QUARTER :], *adults[slots * ADULTS_PER_QUARTER :]]
+    rest = [insz for insz in rest if insz not in EXTRA_EXCLUDED]
+    random.Random(SEED + 1).shuffle(rest)
+    return rest
+
+
+def plan(year: int, quarter: int, population: Iterable[str], workers: int = 0) -> list[Planned]:
+    """The quarter's INs, in reference order (the same for the same population): the roster's,
+    then `workers` extra workers' (`--workers`)."""
+    if not 0 <= workers <= MAX_WORKERS:
+        raise SeedError(f"--workers: 0 to {MAX_WORKERS}")
     adults, students = pools(population)
-    slots = min(len(adults) // ADULTS_PER_QUARTER, len(students) // STUDENTS_PER_QUARTER)
+    slots = _roster_slots(adults, students)
     if slots == 0:
         raise SeedError(
             f"the population holds {len(adults)} adults and {len(students)} students; a quarter "
@@ -258,6 +314,60 @@ def plan(year: int, quarter: int, population: Iterable[str]) -> list[Planned]:
                     brussels(declared_on, DECLARED_AT_MINUTES),
                 )
             )
+    if workers:
+        out += _extras(year, quarter, extra_pool(adults, students), workers)
+    return out
+
+
+def _extras(year: int, quarter: int, pool: list[str], workers: int) -> list[Planned]:
+    """`workers` extra workers' INs: the first of the quarter's slot of the extra pool."""
+    room = len(pool) // EXTRA_SLOTS
+    if workers > room:
+        raise SeedError(
+            f"the population holds {len(pool)} persons besides the roster's slots: room for "
+            f"{room} extra workers a quarter, not {workers}"
+        )
+    chosen = _slot(pool, room, (year * 4 + quarter - 1) % EXTRA_SLOTS)[:workers]
+    first, last = quarter_bounds(year, quarter)
+    days = (last - first).days + 1
+    employers = [e for e in EXTRA_EMPLOYERS for _ in range(e[2])]
+    rng = random.Random(f"{SEED}-extra-{year}Q{quarter}")
+    out: list[Planned] = []
+    ordinary = 0
+    for n, worker in enumerate(chosen, start=1):
+        employer, committee, _share = employers[(n - 1) % len(employers)]
+        start, end, planned_hours = first, last, None
+        if (
+            employer in EXTRA_STUDENT_EMPLOYERS
+            and AGES_ON.year - parse_insz(worker).birth_year < EXTRA_STUDENT_UNDER
+        ):
+            worker_type = WorkerType.STU
+            start = first + rng.randint(0, days - 31) * ONE_DAY
+            planned_hours = rng.randrange(40, 201, 4)
+        else:
+            worker_type = WorkerType.OTH
+            ordinary += 1
+            if ordinary % LATE_HIRE_EVERY == 0:
+                start = first + rng.randint(5, days - 30) * ONE_DAY
+        draft = PeriodDraft(
+            worker_type=worker_type,
+            joint_committee=committee,
+            start_date=start,
+            start_time=None,
+            end_date=end,
+            end_time=None,
+            planned_hours=planned_hours,
+            flexi_contract=None,
+        )
+        reference = f"seed-{year}Q{quarter}-w{n:04d}"
+        blocking = [a.code for a in field_anomalies(draft, "dimona_in") if a.blocking]
+        if blocking:  # a worker type's rule broken (service/rules.py)
+            raise AssertionError(f"{reference}: {', '.join(blocking)}")
+        out.append(
+            Planned(
+                reference, employer, worker, draft, brussels(first - ONE_DAY, DECLARED_AT_MINUTES)
+            )
+        )
     return out
 
 
@@ -398,10 +508,11 @@ def seed_quarter(
     quarter: int,
     population: Iterable[str],
     identity: WorkerIdentity,
+    workers: int = 0,
 ) -> Outcome:
-    """Plan the quarter and declare it into DIMONA's database (migrated first), checking the
-    workers with `identity`."""
-    planned = [*plan(year, quarter, population), demonstration(year, quarter)]
+    """Plan the quarter (with `workers` extra workers) and declare it into DIMONA's database
+    (migrated first), checking the workers with `identity`."""
+    planned = [*plan(year, quarter, population, workers), demonstration(year, quarter)]
     db = Database(database_url)
     try:
         db.migrate(MIGRATIONS)
@@ -432,11 +543,19 @@ def run(settings: Settings, args: list[str]) -> int:
         default=Path("var/seed/population.txt"),
         help="INSZs, one per line (python -m registry export-population --out FILE)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help=f"ordinary workers to add to the roster (0 to {MAX_WORKERS}; default 0)",
+    )
     parsed = parser.parse_args(args)
     if (parsed.year is None) != (parsed.quarter is None):
         parser.error("--year and --quarter go together")
     if parsed.year is not None and not 2017 <= parsed.year <= 2100:
         parser.error("--year: 2017 to 2100")
+    if not 0 <= parsed.workers <= MAX_WORKERS:
+        parser.error(f"--workers: 0 to {MAX_WORKERS}")
     year, quarter = (
         (parsed.year, parsed.quarter)
         if parsed.year is not None
@@ -457,6 +576,7 @@ def run(settings: Settings, args: list[str]) -> int:
             quarter,
             read_population(parsed.population),
             identity,
+            parsed.workers,
         )
     except SeedError as exc:
         sys.stderr.write(f"dimona seed-periods: {exc}\n")
