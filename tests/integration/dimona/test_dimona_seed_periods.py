@@ -207,3 +207,67 @@ def test_a_quarter_is_declared_through_the_rules_and_once_when_seeded_twice(
     finally:
         db.dispose()
     assert not any(w in first_log or w in caplog.text for w in workers)  # no INSZ logged
+
+
+def test_extra_workers_are_declared_through_the_router_once_when_seeded_with_workers(
+    mesh: Mesh, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`--workers N` (2025Q2, after the quarter above): the roster and N more workers, every one
+    checked through the router, accepted on time; run again, nothing added; too many for the
+    population is refused before anything is written (exit 1), a negative number is a usage
+    error (exit 2)."""
+    assert run_seed(mesh) == 0  # 2025Q1, as above (answered again when it ran)
+    args = ["--year", "2025", "--quarter", "2", "--population", str(mesh.population)]
+    people = seed.read_population(mesh.population)
+    room = len(seed.extra_pool(*seed.pools(people))) // seed.EXTRA_SLOTS
+    assert room == 21  # the 490 living persons of the test's register
+    db = Database(mesh.dimona_db)
+    try:
+        with unit_factory(db, write=False)() as unit:
+            before = unit.events.last_sequence()
+    finally:
+        db.dispose()
+    with caplog.at_level(logging.INFO, logger=seed.__name__):
+        assert seed.run(mesh.settings, [*args, "--workers", str(room + 1)]) == 1
+    db = Database(mesh.dimona_db)
+    try:
+        with unit_factory(db, write=False)() as unit:
+            assert unit.events.last_sequence() == before  # nothing written
+    finally:
+        db.dispose()
+    with pytest.raises(SystemExit) as usage:
+        seed.run(mesh.settings, [*args, "--workers", "-1"])
+    assert usage.value.code == 2
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=seed.__name__):
+        assert seed.run(mesh.settings, [*args, "--workers", str(room)]) == 0
+    # The roster's 31, the extra workers and the sickness demonstration (kept from 2025Q1).
+    total = 31 + room + 1
+    assert f"{total} of {total} Dimona periods accepted ({total - 1} new, 1 already" in caplog.text
+    extras = [p for p in seed.plan(2025, 2, people, room) if "-w" in p.reference]
+    listed = {(p.worker_insz, p.employer): p for p in list_periods(mesh)}
+    for p in extras:
+        period = listed[(p.worker, p.employer)]
+        assert period.state == dimona_pb2.PERIOD_STATE_ACTIVE and not period.late
+        assert _date(period.start_date) == p.draft.start_date
+        assert _date(period.end_date) == dt.date(2025, 6, 30)
+    db = Database(mesh.dimona_db)
+    try:
+        with unit_factory(db, write=False)() as unit:
+            events = unit.events.last_sequence()
+            declarations = [unit.declarations.get(p.employer, p.reference) for p in extras]
+    finally:
+        db.dispose()
+    assert all(d is not None and d.status is Status.ACCEPTED and not d.late for d in declarations)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=seed.__name__):
+        assert seed.run(mesh.settings, [*args, "--workers", str(room)]) == 0
+    assert f"{total} of {total} Dimona periods accepted (0 new, {total} already" in caplog.text
+    db = Database(mesh.dimona_db)
+    try:
+        with unit_factory(db, write=False)() as unit:
+            assert unit.events.last_sequence() == events
+    finally:
+        db.dispose()
+    assert not any(p.worker in caplog.text for p in extras)  # no INSZ logged
