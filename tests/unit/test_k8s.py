@@ -95,10 +95,12 @@ def test_every_container_is_non_root_read_only_probed_and_bounded(overlay: str) 
             assert env["PROBE_PORT"] == "8086", name
             assert env["TLS_CERT_FILE"].startswith("/etc/carrefour/tls/"), name
             secrets = [v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v]
-            # Certificates; and in the dev cluster, the development identity provider's key.
-            dev_idp = ["idp-signing"] if name == "portal" and overlay == "dev" else []
-            assert secrets and all(s.startswith("tls-") for s in secrets if s not in dev_idp)
-            assert set(secrets) - {s for s in secrets if s.startswith("tls-")} == set(dev_idp)
+            # Certificates; in the dev cluster, the development identity provider's key; the
+            # TTP's keys.
+            other = ["idp-signing"] if name == "portal" and overlay == "dev" else []
+            other += ["ttp-keys"] if name == "ttp" else []
+            assert secrets and all(s.startswith("tls-") for s in secrets if s not in other)
+            assert set(secrets) - {s for s in secrets if s.startswith("tls-")} == set(other)
 
 
 def test_production_runs_several_routers_with_an_autoscaler_and_postgresql_per_institution() -> (
@@ -110,7 +112,7 @@ def test_production_runs_several_routers_with_an_autoscaler_and_postgresql_per_i
     assert hpa["spec"]["scaleTargetRef"]["name"] == "router"
     databases = {s["metadata"]["name"] for s in of_kind("production", "StatefulSet")}
     for name, deployment in deployments.items():
-        if name in ("edge", "portal"):  # no database: the gateway and the portal's pages
+        if name in ("edge", "portal", "ttp"):  # no database: the gateway, the pages, the TTP
             continue
         institution = deployment["spec"]["template"]["metadata"]["labels"][
             "carrefour.local/institution"
@@ -202,6 +204,17 @@ def reachable(overlay: str, source: str, target: str, port: int) -> bool:
         ("mutation", "dmfa", 50057, True),  # the event feed
         ("edge", "portal", 50047, True),  # the portal's pages, behind the browser listener
         ("router", "portal", 50047, False),
+        ("edge", "warehouse", 50065, True),  # research centres, operators, people's charts
+        ("router", "warehouse", 50065, False),
+        ("ttp", "warehouse", 50065, False),
+        ("warehouse", "ttp", 50066, True),  # the TTP codes for the warehouse alone
+        ("edge", "ttp", 50066, False),
+        ("router", "ttp", 50066, False),
+        ("registry", "ttp", 50066, False),
+        ("ttp", "router", 50052, True),  # its research extractions, through the router
+        ("warehouse", "router", 50052, False),  # the warehouse never reads a source itself
+        ("ttp", "registry", 50051, False),
+        ("ttp", "dimona", 50056, False),
     ],
 )
 def test_network_policies_let_in_only_the_intended_callers(
@@ -215,6 +228,54 @@ def test_an_institutions_database_is_reached_by_its_own_services_only() -> None:
     assert not reachable("production", "router", "postgres-nr", 5432)
     assert reachable("production", "drs", "postgres-onss", 5432)
     assert not reachable("production", "edge", "postgres-onss", 5432)
+    assert reachable("production", "warehouse", "postgres-cbss", 5432)
+    assert not reachable("production", "ttp", "postgres-cbss", 5432)  # the TTP keeps no data
+
+
+def test_the_warehouse_database_is_created_on_the_cbss_server() -> None:
+    (server,) = [
+        s for s in of_kind("production", "StatefulSet") if s["metadata"]["name"] == "postgres-cbss"
+    ]
+    env = {
+        e["name"]: e.get("value")
+        for e in server["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert "warehouse" in env["CARREFOUR_DATABASES"].split()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_ttps_keys_come_from_a_secret_every_project_needs(overlay: str) -> None:
+    """A person's code must never change: every key the projects file needs (`common`, and
+    `project-<id>` per unlinkable project) is a file of the Secret ttp-keys in TTP_KEY_DIR, a
+    writable folder the pod keeps for nothing else."""
+    from ttp.config import PROJECTS_FILE
+    from ttp.service.coding import key_name
+    from ttp.service.projects import load_projects
+
+    needed = {f"{key_name(p)}.key" for p in load_projects(PROJECTS_FILE).values()}
+    assert needed == {"common.key", "project-hiva-wage-gap.key"}
+    (ttp,) = [d for d in of_kind(overlay, "Deployment") if d["metadata"]["name"] == "ttp"]
+    pod = ttp["spec"]["template"]["spec"]
+    (main,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in main["env"]}
+    folder = env["TTP_KEY_DIR"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = main["volumeMounts"]
+    (key_dir,) = [m for m in mounts if m["mountPath"] == folder]
+    assert "emptyDir" in volumes[key_dir["name"]] and not key_dir.get("readOnly")
+    from_secret = {
+        m["mountPath"].removeprefix(folder + "/"): m
+        for m in mounts
+        if "secret" in volumes[m["name"]]
+        and volumes[m["name"]]["secret"]["secretName"] == "ttp-keys"
+    }
+    assert set(from_secret) == needed
+    assert all(m["subPath"] == name and m["readOnly"] for name, m in from_secret.items())
+    (secret,) = [
+        v["secret"] for v in volumes.values() if v.get("secret", {}).get("secretName") == "ttp-keys"
+    ]
+    assert {i["key"] for i in secret["items"]} == needed  # a missing key: the pod does not start
+    assert not secret.get("optional")
 
 
 # --- The Dockerfile, statically -----------------------------------------------------------
