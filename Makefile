@@ -88,7 +88,7 @@ test: $(GENERATED) pki browser ## install, generate, and run every test (SQLite 
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-storage: $(GENERATED) pki browser ## storage and integration tests only (CI runs them again on PostgreSQL)
-	$(PY) -m pytest -m "storage or integration" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "(storage or integration) and not make_run" $(PYTEST_ARGS)
 
 lint: $(GENERATED) ## buf lint on the contracts, ruff on the code
 	$(BIN)/buf lint

@@ -203,7 +203,7 @@ notifies each — ONEM, and mut-100 through its hub.""")
 == 5. What each institution received ==""")
         for name, command in (("ONEM", onem_inbox), ("mut-100", mut_inbox)):
             say(f"What {name}'s inbox holds about Jan:")
-            table(run(*command, show=False), WORKER)
+            table(run(*command, "--all", show=False), WORKER)
         say("""And the message log: every crossing of Jan's data, who asked, under which legal
 context, for which holder, with what outcome (the operators' view; this question is itself
 logged):""")

@@ -228,7 +228,15 @@ MESH: dict[str, ServiceSpec] = {
                 ("seed",),
                 # The previous quarter's periods, declared through the rules (the router serves):
                 # what the DmfA's prepare step reads and declares.
-                ("seed-periods", "--population", "{var}/seed/population.txt"),
+                # --workers: enough ordinary workers a quarter for the warehouse's standard tables
+                # to publish cells above the small-cell threshold (issue 14).
+                (
+                    "seed-periods",
+                    "--population",
+                    "{var}/seed/population.txt",
+                    "--workers",
+                    "350",
+                ),
             ),
             env=(("ROUTER_ADDR", "localhost:{router}"), ("ROUTER_NAME", "cbss")),
             try_commands=(

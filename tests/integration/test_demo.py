@@ -19,7 +19,8 @@ import pytest
 from runtime.supervise import MESH
 from tests.support.mesh import running_mesh
 
-pytestmark = pytest.mark.integration
+# make_run: `make run`'s mesh is always on SQLite; CI's PostgreSQL pass leaves it out.
+pytestmark = [pytest.mark.integration, pytest.mark.make_run]
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = "85071412330"

@@ -30,7 +30,8 @@ from runtime.client import failure, party_tls, secure_channel
 from runtime.identity import LEGAL_CONTEXT_HEADER, TICKET_HEADER
 from tests.support.mesh import running_mesh
 
-pytestmark = pytest.mark.integration
+# make_run: `make run`'s mesh is always on SQLite; CI's PostgreSQL pass leaves it out.
+pytestmark = [pytest.mark.integration, pytest.mark.make_run]
 
 ROOT = Path(__file__).resolve().parents[2]
 MESH_ORDER = ["echo", "registry", "router", "hub-cin", "mut-100", "mut-200"]

@@ -56,7 +56,11 @@ def test_dimona_declares_a_quarter_after_its_register_when_prepared(tmp_path: Pa
     supervisor = Supervisor(list(MESH.values()), tmp_path, 51050)
     # The registry's prepare exports the population; the router serves before DIMONA prepares.
     exported = next(s for s in MESH["registry"].prepare if s[0] == "export-population")
-    assert supervisor.fill(prepare[-1][-1]) == supervisor.fill(exported[-1])
+    seed_periods = prepare[-1]
+    population = seed_periods[seed_periods.index("--population") + 1]
+    assert supervisor.fill(population) == supervisor.fill(exported[-1])
+    # Enough ordinary workers for the warehouse's tables to publish cells above the threshold.
+    assert int(seed_periods[seed_periods.index("--workers") + 1]) >= 300
     order = list(MESH)
     assert order.index("registry") < order.index("router") < order.index("dimona")
 

@@ -16,7 +16,6 @@ import base64
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -27,9 +26,10 @@ from registry.seed.population import FIXED_MAN, FIXED_WOMAN
 from runtime.client import party_tls, secure_channel
 from runtime.employers import RETAIL, STATE
 from tests.integration.dimona.protos import dimona_in, submit_in
-from tests.support.portal import Portal, running_portal
+from tests.support.portal import Portal
 
-pytestmark = pytest.mark.integration
+# make_run: `make run`'s mesh is always on SQLite; CI's PostgreSQL pass leaves it out.
+pytestmark = [pytest.mark.integration, pytest.mark.make_run]
 
 JAN = FIXED_MAN
 OTHER = FIXED_WOMAN
@@ -39,9 +39,9 @@ AGENT = "79021401475"
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    with running_portal(tmp_path_factory.mktemp("var")) as running:
-        yield running
+def portal(make_run_portal: Portal) -> Portal:
+    """The whole mesh, shared with the browser tests (tests/integration/conftest.py)."""
+    return make_run_portal
 
 
 def _reason(body: object) -> str:

@@ -28,9 +28,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.portal import Portal, edge_spki_pin, running_portal
+from tests.support.portal import Portal, edge_spki_pin
 
-pytestmark = pytest.mark.integration
+# make_run: `make run`'s mesh is always on SQLite; CI's PostgreSQL pass leaves it out.
+pytestmark = [pytest.mark.integration, pytest.mark.make_run]
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "var" / "test-artifacts" / "portal"
@@ -52,9 +53,9 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def portal(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    with running_portal(tmp_path_factory.mktemp("var")) as running:
-        yield running
+def portal(chromium: Path, make_run_portal: Portal) -> Portal:
+    """The whole mesh (tests/integration/conftest.py), once Chromium is known to be there."""
+    return make_run_portal
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +175,8 @@ def test_an_employer_files_a_dimona_in_and_sees_it_accepted(page, portal: Portal
     tab_to(page, f'button[data-sub="{MARIE}"][data-employer="{RETAIL}"]')
     page.keyboard.press("Enter")
     page.wait_for_url("**/employer.html")
+    # The frame names who signed in once the page's language is loaded (asynchronously).
+    page.wait_for_function("() => document.getElementById('who').textContent.trim() !== ''")
     assert "Marie Dubois" in page.inner_text("#who")
     assert "declarant" in page.inner_text("#who")
     assert page.is_hidden("#reader-note")

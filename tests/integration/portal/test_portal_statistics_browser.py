@@ -44,7 +44,8 @@ from tests.integration.portal.test_portal_browser import (
 )
 from tests.support.portal import Portal
 
-pytestmark = pytest.mark.integration
+# make_run: `make run`'s mesh is always on SQLite; CI's PostgreSQL pass leaves it out.
+pytestmark = [pytest.mark.integration, pytest.mark.make_run]
 
 # The browser tests' fixtures (Debian's Chromium, the whole mesh, a page that fails on any
 # JavaScript error), shared by name.
