@@ -75,3 +75,34 @@ def test_i18n_files_are_utf8_json_objects_when_read() -> None:
     for path in Path(I18N).glob("*.json"):
         assert isinstance(json.loads(path.read_bytes().decode("utf-8")), dict)
     assert {p.stem for p in I18N.glob("*.json")} == {"en", "fr", "nl", "de"}
+
+
+def _routed_methods() -> set[str]:
+    """`package.Service/Method` of every ACCESS_ROUTED method in the contracts (the descriptor
+    set `make proto` builds): what the router logs, and so what "who consulted my data" may
+    show a person."""
+    from google.protobuf import descriptor_pb2
+
+    from cbss.common.v1 import options_pb2
+
+    built = Path(__file__).resolve().parents[3] / "gen" / "carrefour.binpb"
+    files = descriptor_pb2.FileDescriptorSet.FromString(built.read_bytes()).file
+    routed = set()
+    for file in files:
+        for service in file.service:
+            for method in service.method:
+                options = descriptor_pb2.MethodOptions.FromString(
+                    method.options.SerializeToString()
+                )
+                if options.Extensions[options_pb2.access] == options_pb2.ACCESS_ROUTED:
+                    routed.add(f"{file.package}.{service.name}/{method.name}")
+    return routed
+
+
+def test_every_routed_method_has_a_plain_language_label_when_a_consultation_is_shown() -> None:
+    """A person reads what was consulted in words, never as a gRPC method's name."""
+    routed = _routed_methods()
+    assert "cbss.registry.v1.RegistryService/GetPerson" in routed  # the set was read
+    labelled = {key.removeprefix("method.") for key in _load("en") if key.startswith("method.")}
+    assert sorted(routed - labelled) == []
+    assert sorted(labelled - routed) == []  # no label for a method that is not routed
