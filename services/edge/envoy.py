@@ -158,11 +158,16 @@ def _listener(config: EdgeConfig, routes: list[Route]) -> dict[str, Any]:
             _router_filter(),
         ],
     }
+    return _tls_listener("edge", config.listen_address, config.listen_port, downstream_tls, manager)
+
+
+def _tls_listener(
+    name: str, address: str, port: int, downstream_tls: dict[str, Any], manager: dict[str, Any]
+) -> dict[str, Any]:
+    """A listener of one filter chain: TLS, then the HTTP connection manager."""
     return {
-        "name": "edge",
-        "address": {
-            "socket_address": {"address": config.listen_address, "port_value": config.listen_port}
-        },
+        "name": name,
+        "address": {"socket_address": {"address": address, "port_value": port}},
         "filter_chains": [
             {
                 "transport_socket": {
@@ -218,26 +223,9 @@ def _portal_listener(config: EdgeConfig) -> dict[str, Any]:
             _router_filter(),
         ],
     }
-    return {
-        "name": "portal",
-        "address": {
-            "socket_address": {"address": config.listen_address, "port_value": config.portal_port}
-        },
-        "filter_chains": [
-            {
-                "transport_socket": {
-                    "name": "envoy.transport_sockets.tls",
-                    "typed_config": downstream_tls,
-                },
-                "filters": [
-                    {
-                        "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": manager,
-                    }
-                ],
-            }
-        ],
-    }
+    return _tls_listener(
+        "portal", config.listen_address, config.portal_port, downstream_tls, manager
+    )
 
 
 def _remove_request_headers(name: str, headers: list[str]) -> dict[str, Any]:

@@ -38,3 +38,20 @@ def fresh_database_url(folder: Path, label: str) -> Iterator[str]:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+
+
+def migration_drift(url: str, migrations: Path, metadata: sa.MetaData) -> list[object]:
+    """What Alembic's autogenerate would still change after `migrations` ran on the database
+    at `url` to match `metadata` (empty when the migrations build exactly the models)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from runtime.db import Database
+
+    database = Database(url)
+    try:
+        database.migrate(migrations)
+        with database.engine.connect() as conn:
+            return list(compare_metadata(MigrationContext.configure(conn), metadata))
+    finally:
+        database.dispose()

@@ -25,6 +25,7 @@ from dimona.storage.models import PeriodRow, StudentActualRow
 from dimona.storage.repository import SqlDimonaUnit, period_values, unit_factory
 from runtime.db import Database
 from runtime.identifiers import make_insz
+from tests.support.databases import migration_drift
 
 pytestmark = pytest.mark.storage
 
@@ -98,19 +99,9 @@ class Statements:
 
 
 def test_the_migrations_match_the_models_when_applied(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     from dimona.storage.models import Base
 
-    database = Database(database_url)
-    try:
-        database.migrate(MIGRATIONS)
-        with database.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    finally:
-        database.dispose()
-    assert diff == []
+    assert migration_drift(database_url, MIGRATIONS, Base.metadata) == []
 
 
 def test_quarter_keeps_the_employers_active_periods_meeting_its_days_when_listed(

@@ -22,6 +22,7 @@ from runtime.clock import FixedClock
 from runtime.db import Database
 from runtime.errors import FailedPrecondition
 from runtime.identity import Caller, PartyKind
+from tests.support.databases import migration_drift
 from tests.unit.dmfa.builders import (
     EMPLOYER,
     OTHER,
@@ -188,16 +189,6 @@ def test_the_person_who_acted_at_the_portal_is_stored_and_read_back(db: Database
 
 
 def test_the_migrations_match_the_models_when_applied(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     from dmfa.storage.models import Base
 
-    database = Database(database_url)
-    try:
-        database.migrate(MIGRATIONS)
-        with database.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    finally:
-        database.dispose()
-    assert diff == []
+    assert migration_drift(database_url, MIGRATIONS, Base.metadata) == []

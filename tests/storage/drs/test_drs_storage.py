@@ -35,6 +35,7 @@ from drs.storage.repository import drs_outbox, unit_factory
 from runtime.db import Database
 from runtime.identity import Caller, PartyKind
 from runtime.outbox import DeliveryStatus
+from tests.support.databases import migration_drift
 from tests.unit.drs.fakes import (
     ME,
     MUT_100,
@@ -356,16 +357,6 @@ def test_a_worker_query_uses_its_index_on_postgresql(db: Database) -> None:
 
 
 def test_the_migrations_match_the_models_when_applied(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     from drs.storage.models import Base
 
-    database = Database(database_url)
-    try:
-        database.migrate(MIGRATIONS)
-        with database.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    finally:
-        database.dispose()
-    assert diff == []
+    assert migration_drift(database_url, MIGRATIONS, Base.metadata) == []

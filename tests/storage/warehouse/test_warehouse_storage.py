@@ -20,6 +20,7 @@ from runtime.db import Database
 from runtime.errors import FailedPrecondition, NotFound, PermissionDenied
 from runtime.identity import Caller, PartyKind
 from tests.support.attack import Row, attack
+from tests.support.databases import migration_drift
 from warehouse.seed import seed_projects
 from warehouse.service.builds import WarehouseBuilds
 from warehouse.service.exports import WarehouseExports
@@ -73,19 +74,9 @@ def db(database_url: str) -> Iterator[Database]:
 
 
 def test_the_migrations_match_the_models_when_applied(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     from warehouse.storage.models import Base
 
-    database = Database(database_url)
-    try:
-        database.migrate(MIGRATIONS)
-        with database.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    finally:
-        database.dispose()
-    assert diff == []
+    assert migration_drift(database_url, MIGRATIONS, Base.metadata) == []
 
 
 def _export_files(exports: WarehouseExports, caller: Caller, project: str, *quarters: str,
