@@ -481,6 +481,17 @@ class ArchivedChain:
     rows: int
 
 
+def _instant(sqlite: bool, value: datetime) -> sa.ColumnElement[datetime] | datetime:
+    """An instant to compare with `occurred_at`. The writer inserts through the driver, which
+    stores SQLite's text as `str(datetime)` (`2026-11-01 12:01:00+00:00`, the fraction only
+    when not zero: such strings sort as their instants do); SQLAlchemy would bind
+    `2026-11-01 12:01:00.000000` (and drop any offset), which does not compare with them
+    exactly. So on SQLite the bound value is written the writer's way, in UTC."""
+    if not sqlite:
+        return value
+    return sa.literal(str(value.astimezone(UTC)), sa.String)
+
+
 def archive_log(db: Database, *, before: datetime, out: Path) -> list[ArchivedChain]:
     """Move every chain's rows older than `before` to the JSON-lines file `out`, up to the last
     signed checkpoint among them, so that what stays verifies from that checkpoint's head.
@@ -504,7 +515,7 @@ def archive_log(db: Database, *, before: datetime, out: Path) -> list[ArchivedCh
         )
         for chain_id, last_old in session.execute(
             sa.select(_LOG.c.chain_id, sa.func.max(_LOG.c.seq))
-            .where(_LOG.c.occurred_at < before)
+            .where(_LOG.c.occurred_at < _instant(db.engine.dialect.name == "sqlite", before))
             .group_by(_LOG.c.chain_id)
         ):
             anchor = session.execute(
@@ -658,14 +669,7 @@ class SqlLogReader:
         self._sqlite = db.engine.dialect.name == "sqlite"
 
     def _at(self, value: datetime) -> sa.ColumnElement[datetime] | datetime:
-        """An instant to compare with `occurred_at`. The writer inserts through the driver,
-        which stores SQLite's text as `str(datetime)` (`2026-11-01 12:01:00+00:00`, the
-        fraction only when not zero: such strings sort as their instants do); SQLAlchemy would
-        bind `2026-11-01 12:01:00.000000`, which does not compare with them exactly. So on
-        SQLite the bound value is written the writer's way."""
-        if not self._sqlite:
-            return value
-        return sa.literal(str(value.astimezone(UTC)), sa.String)
+        return _instant(self._sqlite, value)
 
     def routed_rows(self, start: datetime, end: datetime) -> list[LogRow]:
         t = _LOG.c

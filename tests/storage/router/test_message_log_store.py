@@ -887,3 +887,26 @@ def test_a_lone_message_never_waits_for_the_commit_delay(
     start = time.monotonic()
     writer.submit([_entry(1)]).result(timeout=30)
     assert time.monotonic() - start < 4.0
+
+
+def test_a_row_at_the_cut_instant_stays_when_archived_before_it(
+    db: Database, new_writer, tmp_path
+) -> None:
+    """`archive-log --before DAY` cuts at midnight UTC: a row written at exactly that instant
+    is not older than it and stays (on SQLite too, where the writer stores the instant as text
+    without a fraction when it has none)."""
+    from router.storage.message_log import archive_log
+
+    writer = new_writer(checkpoint_every=2)
+    _log(writer, 4)  # seq 1 at 23:59:59.999999, seq 2 at midnight, seq 3 and 4 just after
+    _wait_checkpoint(db, writer.chain_id, 4)
+    midnight = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    assert _rows(db, writer.chain_id)[1].occurred_at.replace(tzinfo=dt.UTC) == midnight
+    # Only seq 1 is older: no signed checkpoint among the old rows, nothing to archive.
+    assert archive_log(db, before=midnight, out=tmp_path / "a1.jsonl") == []
+    assert [r.seq for r in _rows(db, writer.chain_id)] == [1, 2, 3, 4]
+    # A microsecond later, seq 2 is older too, and its checkpoint anchors the cut.
+    later = midnight + dt.timedelta(microseconds=1)
+    done = archive_log(db, before=later, out=tmp_path / "a2.jsonl")
+    assert [(c.from_seq, c.through_seq) for c in done] == [(1, 2)]
+    writer.close()
