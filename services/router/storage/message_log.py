@@ -515,7 +515,7 @@ def archive_log(db: Database, *, before: datetime, out: Path) -> list[ArchivedCh
         )
         for chain_id, last_old in session.execute(
             sa.select(_LOG.c.chain_id, sa.func.max(_LOG.c.seq))
-            .where(_LOG.c.occurred_at < _instant(db.engine.dialect.name == "sqlite", before))
+            .where(_LOG.c.occurred_at < _instant(db.is_sqlite, before))
             .group_by(_LOG.c.chain_id)
         ):
             anchor = session.execute(
@@ -666,7 +666,7 @@ class SqlLogReader:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._sqlite = db.engine.dialect.name == "sqlite"
+        self._sqlite = db.is_sqlite
 
     def _at(self, value: datetime) -> sa.ColumnElement[datetime] | datetime:
         return _instant(self._sqlite, value)
