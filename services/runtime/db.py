@@ -24,7 +24,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,10 @@ NAMING_CONVENTION = {
 }
 
 _WRITE = "carrefour_write"
+#: Rows per multi-row INSERT (Prepared.many), fewer when the row has so many columns that SQLite's
+#: limit on a statement's parameters (32,766 since SQLite 3.32, 999 before) would be passed.
+MULTI_ROW = 1000
+_SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 # PostgreSQL's serialization failure and deadlock: the transaction lost a race.
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -101,6 +105,7 @@ class Database:
             )
         self._gates = (threading.RLock(), threading.RLock()) if self.is_sqlite else (None, None)
         self._reader: tuple[Any, Any] | None = None  # SQLite: raw_read's own connection
+        self._writer: Any = None  # SQLite: raw_write's own connection
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
@@ -193,20 +198,24 @@ class Database:
             yield self._reader[1]
 
     @contextmanager
-    def raw_write(self) -> Iterator[Any]:
+    def raw_write(self, *, one_statement: bool = False) -> Iterator[Any]:
         """A driver cursor in one write transaction (BEGIN IMMEDIATE on SQLite), committed
         when the block ends and rolled back on error: for Prepared appends on the hottest
-        write path (the router's message log)."""
+        write path (the router's message log).
+
+        On SQLite it is a connection kept for these writes (out of the pool, like raw_read's):
+        a pool checkout and the rollback a checkin does cost a round of the GIL each, which
+        under load means context switches (measured on the router: see its README). A write
+        that fails closes it; the next write opens a new one. `one_statement`: the block runs
+        a single statement, which SQLite then runs as its own transaction (autocommit: all of
+        it or nothing, as durable as a COMMIT) without a BEGIN and a COMMIT of its own.
+        """
         gate = self._gates[0]
-        if gate is not None:
-            gate.acquire()
-        try:
+        if gate is None:
             raw = self.engine.raw_connection()
             try:
                 cursor = raw.cursor()
                 try:
-                    if self.is_sqlite:
-                        cursor.execute("BEGIN IMMEDIATE")
                     yield cursor
                     raw.commit()
                 except BaseException:
@@ -216,9 +225,29 @@ class Database:
                     cursor.close()
             finally:
                 raw.close()
-        finally:
-            if gate is not None:
-                gate.release()
+            return
+        with gate:
+            if self._writer is None:
+                connection = self.engine.raw_connection()
+                connection.detach()  # this connection stays out of the pool, for raw writes
+                self._writer = connection
+            raw = self._writer
+            cursor = raw.cursor()
+            try:
+                if not one_statement:
+                    cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                if not one_statement:
+                    cursor.execute("COMMIT")
+            except BaseException:
+                self._writer = None  # whatever state it is in, the next write opens a new one
+                with suppress(Exception):
+                    cursor.close()
+                    raw.rollback()
+                with suppress(Exception):
+                    raw.close()
+                raise
+            cursor.close()
 
     def ping(self) -> bool:
         """True when the database answers now (used by the health check)."""
@@ -250,6 +279,9 @@ class Database:
         if self._reader is not None:
             reader, self._reader = self._reader, None
             reader[0].close()
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.close()
         self.engine.dispose()
 
 
@@ -280,6 +312,24 @@ class Prepared:
             for name, bind in compiled.binds.items()
             if (processor := bind.type.bind_processor(dialect)) is not None
         }
+        # "INSERT ... VALUES (?, ?, ...)" on a positional driver: the group repeated for a
+        # multi-row INSERT (see many()).
+        self._values_group: str | None = None
+        self._multi: dict[int, str] = {}
+        self._rows_per_statement = min(
+            MULTI_ROW, max(1, _SQLITE_MAX_VARIABLES // max(1, len(self._order or ())))
+        )
+        head, sep, group = self.sql.rpartition(" VALUES ")
+        if (
+            dialect.positional
+            and isinstance(statement, sa.Insert)
+            and sep
+            and group.startswith("(")
+            and group.endswith(")")
+            and ")" not in group[:-1]
+            and "RETURNING" not in head.upper()
+        ):
+            self._values_group = group
 
     def params(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters for `values` (the statement's literals included)."""
@@ -296,8 +346,32 @@ class Prepared:
         return cursor.fetchall()
 
     def many(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
-        """Run it once per row of values (an INSERT of a batch)."""
-        cursor.executemany(self.sql, [self.params(row) for row in rows])
+        """Run it once per row of values (an INSERT of a batch).
+
+        An INSERT on a positional driver (SQLite) runs as multi-row INSERTs of up to MULTI_ROW
+        rows (see one_statement): one statement step instead of a step and a reset per row,
+        each of which hands the GIL around (measured on the router's message log: see its
+        README).
+        """
+        params = [self.params(row) for row in rows]
+        if self._values_group is None or len(params) < 2:
+            cursor.executemany(self.sql, params)
+            return
+        for start in range(0, len(params), self._rows_per_statement):
+            chunk = params[start : start + self._rows_per_statement]
+            cursor.execute(self._multi_row(len(chunk)), [value for row in chunk for value in row])
+
+    def one_statement(self, rows: int) -> bool:
+        """Does many() run `rows` rows as a single statement?"""
+        return rows == 1 or (self._values_group is not None and rows <= self._rows_per_statement)
+
+    def _multi_row(self, count: int) -> str:
+        sql = self._multi.get(count)
+        if sql is None:
+            sql = self.sql + (", " + (self._values_group or "")) * (count - 1)
+            if count <= 64:  # the usual batch sizes; a rare large one is rendered each time
+                self._multi[count] = sql
+        return sql
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from echo.service.notes import ConflictError, Note
 from echo.storage import MIGRATIONS
 from echo.storage.models import NoteRow
 from echo.storage.repository import unit_factory
-from runtime.db import Database
+from runtime.db import MULTI_ROW, Database
 
 pytestmark = pytest.mark.storage
 
@@ -110,6 +110,43 @@ def test_raw_write_keeps_nothing_when_its_block_fails(db: Database) -> None:
             insert.many(cursor, [_row(1)])
             raise RuntimeError("fails after the insert")
     assert _count(db) == 0
+
+
+def test_a_batch_is_stored_whole_when_written_as_multi_row_inserts(db: Database) -> None:
+    """Prepared.many: one statement per MULTI_ROW rows on SQLite (executemany elsewhere); a
+    batch larger than one statement is still one transaction."""
+    insert = db.prepare(sa.insert(NoteRow.__table__))
+    count = MULTI_ROW * 2 + 7
+    assert not insert.one_statement(count)
+    with db.raw_write() as cursor:
+        insert.many(cursor, [_row(i) for i in range(count)])
+    assert _count(db) == count
+    with unit_factory(db, write=False)() as unit:
+        assert unit.notes.get(_note(count - 1).id) == _note(count - 1)
+    with pytest.raises(RuntimeError):
+        with db.raw_write() as cursor:
+            insert.many(cursor, [_row(i) for i in range(count, 2 * count)])
+            raise RuntimeError("fails after every chunk was inserted")
+    assert _count(db) == count
+
+
+def test_one_statement_write_keeps_nothing_when_a_row_of_it_fails(db: Database) -> None:
+    """raw_write(one_statement=True): on SQLite the statement is its own transaction; a
+    duplicate in the middle of a multi-row INSERT leaves none of its rows (on PostgreSQL the
+    rows go by executemany in the one transaction)."""
+    insert = db.prepare(sa.insert(NoteRow.__table__))
+    with db.raw_write(one_statement=True) as cursor:
+        insert.many(cursor, [_row(1)])
+    batch = [_row(2), _row(3), _row(1), _row(4)]  # _row(1) is there already
+    one = insert.one_statement(len(batch))
+    assert one is db.is_sqlite
+    with pytest.raises(db.engine.dialect.dbapi.IntegrityError):  # the driver's own error
+        with db.raw_write(one_statement=one) as cursor:
+            insert.many(cursor, batch)
+    assert _count(db) == 1
+    with db.raw_write(one_statement=one) as cursor:  # the writer recovers after a failure
+        insert.many(cursor, [_row(2), _row(3)])
+    assert _count(db) == 3
 
 
 def _row(i: int) -> dict[str, object]:

@@ -319,7 +319,8 @@ class LogWriter:
             if self._resync:
                 self._resync_head()
             rows, head = self._head.extend(e for p in batch for e in p.entries)
-            with self._db.raw_write() as cursor:
+            # Nearly every batch is one multi-row INSERT, its own transaction on SQLite.
+            with self._db.raw_write(one_statement=self._insert.one_statement(len(rows))) as cursor:
                 self._insert.many(cursor, [row.as_dict() for row in rows])
         except Exception as exc:
             # The commit may have happened even so (a connection lost during COMMIT): look at

@@ -192,8 +192,8 @@ def _on_insert(db: Database, hook: Callable[[str], None]) -> Iterator[None]:
     inner = db.raw_write
 
     @contextmanager
-    def raw_write() -> Iterator[Any]:
-        with inner() as cursor:
+    def raw_write(**options: Any) -> Iterator[Any]:
+        with inner(**options) as cursor:
             yield _HookedCursor(cursor, hook)
 
     sa.event.listen(db.engine, "before_cursor_execute", listener)
@@ -454,9 +454,9 @@ def test_chain_resumes_from_the_database_when_a_commit_succeeded_but_reported_fa
     inner = db.raw_write
 
     @contextmanager
-    def commit_then_fail() -> Iterator[Any]:
+    def commit_then_fail(**options: Any) -> Iterator[Any]:
         nonlocal armed
-        with inner() as cursor:
+        with inner(**options) as cursor:
             yield cursor
         if armed:  # committed: the connection is lost before the driver says so
             armed = False
