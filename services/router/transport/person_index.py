@@ -28,9 +28,13 @@ register reported at that read). A death or replacement committed before a route
 is therefore seen by that call, with no delay. Concurrent checks share feed reads: while one
 read is in flight, the checks arriving meanwhile wait for it and then share the next one, so
 under load the register sees one small `ListMutationEvents` per batch of messages, not a
-`GetPersonStatuses` per message. When the feed read fails (register unreachable, a rebuild
-swapped the index under it), the checks waiting for it ask the register directly — and are
-refused `REGISTRY_UNAVAILABLE` when that fails too (fail closed).
+`GetPersonStatuses` per message. Each read has its own event: a check sleeps once, until the
+read it needs has completed, and the first check to need the next read leads it as soon as
+the one in flight completes. (One condition woken at every completion woke every waiting check
+at each read, most of them to sleep again, and they queued on its lock: measured with `make
+bench`, about three context switches per routed message.) When the feed read fails (register
+unreachable, a rebuild swapped the index under it), the checks waiting for it ask the register
+directly — and are refused `REGISTRY_UNAVAILABLE` when that fails too (fail closed).
 
 Mode `bounded` (an option, `PERSON_INDEX=bounded`): a background poller reads the feed every
 `poll_seconds`; checks are answered from the index without waiting while the last successful
@@ -109,6 +113,8 @@ class PersonIndex:
         self._completed = 0  # the highest feed read finished
         self._succeeded = 0  # the highest feed read that succeeded
         self._reading = False
+        self._done: dict[int, threading.Event] = {}  # read number -> set when it completes
+        self._leads: set[int] = set()  # read numbers a waiting check will lead
         self._fresh_from = -1e9  # bounded mode: when the last successful read started
         self._feed_down = False  # logged once per outage
         # ----------------------------------------------------------------------------------
@@ -127,8 +133,6 @@ class PersonIndex:
         """Stop the loader / poller and wait for it (nothing is logged after the router's last
         line: a call cut by the closing channel is not an unreachable feed)."""
         self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
 
@@ -173,11 +177,7 @@ class PersonIndex:
                     return None
             else:
                 needed = self._started + 1  # the first read to start after this check began
-                while self._completed < needed:
-                    if not self._reading:
-                        self._round_locked()  # lead it, and serve everyone waiting
-                    else:
-                        self._cond.wait()
+                self._await_read_locked(needed)
                 if self._succeeded < needed:
                     return None
             entries = self._entries
@@ -189,6 +189,38 @@ class PersonIndex:
             return found, self._generation
 
     # -- feed reads ---------------------------------------------------------------------------
+    def _await_read_locked(self, needed: int) -> None:
+        """Return once read number `needed` (or a later one) has completed (the caller holds
+        _cond, released while it sleeps). No read in flight: lead one now. The read before
+        `needed` in flight: the first check to come leads `needed` once it completes, the
+        others sleep until `needed` completes."""
+        leading = False
+        while self._completed < needed:
+            if not self._reading:
+                self._leads.discard(needed)
+                self._round_locked()  # lead it, and serve everyone waiting for it
+                continue
+            if self._started >= needed:  # a read that counts is in flight
+                done = self._event(self._started)
+            elif leading or needed not in self._leads:
+                self._leads.add(needed)
+                leading = True
+                done = self._event(self._started)  # then lead `needed`
+            else:
+                done = self._event(needed)
+            self._cond.release()
+            try:
+                # Bounded: a wait that outlives a read's deadline finds out why on waking.
+                done.wait(TIMEOUT_SECONDS + 1)
+            finally:
+                self._cond.acquire()
+
+    def _event(self, number: int) -> threading.Event:
+        done = self._done.get(number)
+        if done is None:
+            done = self._done[number] = threading.Event()
+        return done
+
     def _round_locked(self) -> None:
         """Run one feed read (the caller holds _cond; released while the register answers)."""
         self._started += 1
@@ -217,7 +249,9 @@ class PersonIndex:
                 if self._feed_down:
                     self._feed_down = False
                     logger.info("mutation feed read again: checks answered from the index")
-            self._cond.notify_all()
+            done = self._done.pop(number, None)
+            if done is not None:
+                done.set()  # wakes exactly the checks waiting for this read
 
     def _read_feed(self, epoch: int, after: int) -> None:
         """Read and apply events after `after` up to the sequence the register reports now."""

@@ -241,6 +241,44 @@ def test_feed_read_started_before_a_check_never_answers_it_when_strict(
     assert register.asked == []
 
 
+def test_checks_arriving_during_a_read_share_exactly_one_next_read_when_it_completes(
+    index: PersonIndex, register: Register
+) -> None:
+    """Read 1 is in flight when five checks begin: it does not count for them (strict), and the
+    one read that starts once it completes answers all five."""
+    in_flight, release = threading.Event(), threading.Event()
+
+    def hold_first_read() -> None:
+        register.on_feed = None
+        in_flight.set()
+        release.wait(5)
+
+    register.on_feed = hold_first_read
+    first = threading.Thread(target=index.statuses, args=([OTHER], "t"))
+    first.start()
+    assert in_flight.wait(5)
+    register.record_death(ALIVE)  # after read 1 began: only a later read may answer
+    seen: list[PersonStatus] = []
+    checks = [
+        threading.Thread(target=lambda: seen.append(index.statuses([ALIVE], "t")[ALIVE]))
+        for _ in range(5)
+    ]
+    for check in checks:
+        check.start()
+    for _ in range(500):  # every check is waiting (for read 1, or to lead read 2)
+        with index._cond:
+            if len(index._done) == 2 and index._leads == {2}:
+                break
+        threading.Event().wait(0.01)
+    release.set()
+    first.join(5)
+    for check in checks:
+        check.join(5)
+    assert len(seen) == 5 and all(s.deceased for s in seen)
+    assert register.feed_calls == 2 and register.asked == []
+    assert index._done == {} and index._leads == set()  # nothing left waiting
+
+
 def test_concurrent_checks_share_feed_reads_and_never_ask_the_register_when_under_load(
     index: PersonIndex, register: Register
 ) -> None:
