@@ -42,20 +42,25 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 proto: $(GENERATED) ## generate the gRPC code from protos/ into gen/
 
+# Generated into gen.new/, then swapped in with two renames: a program or a test running from
+# gen/ meanwhile never finds it empty or half written.
 $(GENERATED): $(PROTOS) $(INSTALLED) Makefile
-	rm -rf $(GEN) && mkdir -p $(GEN)
+	rm -rf $(GEN).new $(GEN).old && mkdir -p $(GEN).new
 	$(PY) -m grpc_tools.protoc -I protos -I third_party/googleapis \
-	  --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) $(PROTOS)
+	  --python_out=$(GEN).new --pyi_out=$(GEN).new --grpc_python_out=$(GEN).new $(PROTOS)
 	@# The descriptor set (the edge's REST/JSON transcoder, reflection-free tools) also holds
 	@# google.rpc's error details, so that errors can be printed as JSON; their Python code
 	@# comes from googleapis-common-protos, not from here.
 	@# With the contracts' comments (source info): the OpenAPI document's descriptions.
 	$(PY) -m grpc_tools.protoc -I protos -I third_party/googleapis \
-	  --include_imports --include_source_info --descriptor_set_out=$(GEN)/carrefour.binpb \
+	  --include_imports --include_source_info --descriptor_set_out=$(GEN).new/carrefour.binpb \
 	  $(PROTOS) google/rpc/status.proto google/rpc/error_details.proto
-	@# The OpenAPI document of the edge's REST/JSON, from that descriptor set.
-	cd services && ../$(PY) -m edge.openapi --descriptors ../$(GEN)/carrefour.binpb --out ../$(GEN)/openapi.json
-	@touch $@
+	@# The OpenAPI document of the edge's REST/JSON, from that descriptor set (the new code
+	@# first on the path).
+	cd services && PYTHONPATH=../$(GEN).new ../$(PY) -m edge.openapi \
+	  --descriptors ../$(GEN).new/carrefour.binpb --out ../$(GEN).new/openapi.json
+	touch $(GEN).new/.generated
+	if [ -d $(GEN) ]; then mv $(GEN) $(GEN).old; fi && mv $(GEN).new $(GEN) && rm -rf $(GEN).old
 
 pki: $(PKI) ## create the development PKI (CA and one certificate per party) in var/pki
 
@@ -105,4 +110,4 @@ lock: ## refresh constraints.txt: a fresh install of pyproject.toml's pins, froz
 	rm -rf .lockvenv
 
 clean: ## remove generated code, the venv and var/ (databases, PKI, logs)
-	rm -rf $(GEN) $(VENV) var
+	rm -rf $(GEN) $(GEN).new $(GEN).old $(VENV) var
