@@ -215,10 +215,11 @@ def test_replay_converges_when_the_snapshot_already_reflects_later_events(
     assert found == {k: register.persons[k] for k in (OLD, NEW, NEWER, ALIVE)}
 
 
-def test_feed_read_started_before_a_check_never_answers_it_when_strict(
+def _hold_a_read(
     index: PersonIndex, register: Register
-) -> None:
-    """The rule itself: a read already in flight when the check began does not count."""
+) -> tuple[threading.Thread, threading.Event]:
+    """A check whose feed read the register holds (until the event is set): the thread of that
+    check, once the read is in flight, and the event that lets the register answer."""
     in_flight, release = threading.Event(), threading.Event()
 
     def hold_first_read() -> None:
@@ -229,7 +230,15 @@ def test_feed_read_started_before_a_check_never_answers_it_when_strict(
     register.on_feed = hold_first_read
     first = threading.Thread(target=index.statuses, args=([OTHER], "t"))
     first.start()
-    assert in_flight.wait(5)  # a feed read is in flight; the death comes after it began
+    assert in_flight.wait(5)
+    return first, release
+
+
+def test_feed_read_started_before_a_check_never_answers_it_when_strict(
+    index: PersonIndex, register: Register
+) -> None:
+    """The rule itself: a read already in flight when the check began does not count."""
+    first, release = _hold_a_read(index, register)  # in flight; the death comes after it began
     register.record_death(ALIVE)
     seen: dict[str, PersonStatus] = {}
     check = threading.Thread(target=lambda: seen.update(index.statuses([ALIVE], "t")))
@@ -246,17 +255,7 @@ def test_checks_arriving_during_a_read_share_exactly_one_next_read_when_it_compl
 ) -> None:
     """Read 1 is in flight when five checks begin: it does not count for them (strict), and the
     one read that starts once it completes answers all five."""
-    in_flight, release = threading.Event(), threading.Event()
-
-    def hold_first_read() -> None:
-        register.on_feed = None
-        in_flight.set()
-        release.wait(5)
-
-    register.on_feed = hold_first_read
-    first = threading.Thread(target=index.statuses, args=([OTHER], "t"))
-    first.start()
-    assert in_flight.wait(5)
+    first, release = _hold_a_read(index, register)
     register.record_death(ALIVE)  # after read 1 began: only a later read may answer
     seen: list[PersonStatus] = []
     checks = [
