@@ -3,8 +3,9 @@
 `LogWriter` owns one hash chain (see router.service.message_log for the chain, the canonical
 encoding and what verification proves). Callers `submit()` the rows of one message and wait on the
 returned future before replying: a background thread takes everything queued (up to `max_batch`
-rows, never splitting a submission), chains it, inserts it with one executemany in ONE
-transaction, commits, and only then resolves the futures. A failed commit fails every future of the
+rows, never splitting a submission), chains it, inserts it in ONE transaction (on SQLite one
+multi-row INSERT, its own transaction; `Prepared.many`), commits, and only then resolves the
+futures. A failed commit fails every future of the
 batch and leaves the in-memory chain head at the last committed row, so nothing is partially
 logged. The thread never waits for more work when the queue is empty (group commit without a
 timer): one message in flight pays one commit, many in flight share one.
