@@ -21,7 +21,14 @@ import tempfile
 from pathlib import Path
 
 from bench import dimona
-from bench.harness import Result, ServiceProcess, cpu_breakdown, measure, report
+from bench.harness import (
+    Result,
+    ServiceProcess,
+    cpu_breakdown,
+    measure,
+    report,
+    switch_breakdown,
+)
 from bench.router import figures, network, targets
 from cbss.echo.v1 import echo_pb2, echo_pb2_grpc
 from runtime import pki
@@ -82,6 +89,9 @@ async def _run(args: argparse.Namespace) -> int:
     out.write("CPU µs per message, per process:\n")
     for r in results[1:]:
         out.write(f"  {r.name:<30} {cpu_breakdown(r)}\n")
+    out.write("Context switches per message, per process (every thread):\n")
+    for r in results:
+        out.write(f"  {r.name:<30} {switch_breakdown(r)}\n")
     by = {r.name: r for r in results}
     get_person = by["registry GetPerson (direct)"]
     out.write("\nTargets:\n")

@@ -35,6 +35,29 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def thread_switches(pid: int) -> dict[str, int]:
+    """Context switches (voluntary and not) of each thread of a process so far, from /proc.
+
+    The router's CPU goes largely to switching threads (see services/router/README.md), so the
+    figures print switches per message beside CPU: a steadier measure on a noisy machine.
+    """
+    counts: dict[str, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            status = (task / "status").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        counts[task.name] = sum(
+            int(line.split()[1]) for line in status.splitlines() if "ctxt_switches" in line
+        )
+    return counts
+
+
+def _switches_between(before: dict[str, int], after: dict[str, int]) -> int:
+    """Switches in the window: threads started meanwhile count from zero (ended ones are lost)."""
+    return sum(count - before.get(tid, 0) for tid, count in after.items())
+
+
 @dataclass
 class Result:
     name: str
@@ -45,6 +68,8 @@ class Result:
     errors: int
     #: CPU seconds of every process involved, by name (the measured server first).
     process_cpu: dict[str, float] = field(default_factory=dict)
+    #: Context switches of every process involved in the window, by name.
+    process_switches: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -67,6 +92,10 @@ class _Child:
     def cpu_seconds(self) -> float:
         assert self.proc is not None
         return process_cpu_seconds(self.proc.pid)
+
+    def switches(self) -> dict[str, int]:
+        assert self.proc is not None
+        return thread_switches(self.proc.pid)
 
     def __exit__(self, *exc: object) -> None:
         if self.proc and self.proc.poll() is None:
@@ -167,15 +196,20 @@ async def measure(
         await asyncio.sleep(warmup)
         measuring = True
         procs = (server, *others)
+        sw0 = [p.switches() for p in procs]
         cpu0, t0 = [p.cpu_seconds() for p in procs], time.monotonic()
         n0 = len(latencies)
         await asyncio.sleep(duration)
         measuring = False
         cpu1, t1 = [p.cpu_seconds() for p in procs], time.monotonic()
+        sw1 = [p.switches() for p in procs]
         n1 = len(latencies)
         await asyncio.gather(*tasks)
     used = {p.label: b - a for p, a, b in zip(procs, cpu0, cpu1, strict=True)}
-    return Result(name, n1 - n0, t1 - t0, latencies[n0:n1], cpu1[0] - cpu0[0], errors, used)
+    switched = {p.label: _switches_between(a, b) for p, a, b in zip(procs, sw0, sw1, strict=True)}
+    return Result(
+        name, n1 - n0, t1 - t0, latencies[n0:n1], cpu1[0] - cpu0[0], errors, used, switched
+    )
 
 
 async def _measure_open_loop(
@@ -209,18 +243,24 @@ async def _measure_open_loop(
         tasks: list[asyncio.Task[None]] = []
         begin = time.monotonic()
         cpu0: list[float] = []
+        sw0: list[dict[str, int]] = []
         i = 0
         while (elapsed := time.monotonic() - begin) < warmup + duration:
             measuring = elapsed >= warmup
             if measuring and not cpu0:
+                sw0 = [p.switches() for p in procs]
                 cpu0, t0 = [p.cpu_seconds() for p in procs], time.monotonic()
             tasks.append(asyncio.create_task(one(i, measuring)))
             i += 1
             await asyncio.sleep(max(0.0, begin + i / rate - time.monotonic()))
         cpu1, t1 = [p.cpu_seconds() for p in procs], time.monotonic()
+        sw1 = [p.switches() for p in procs]
         await asyncio.gather(*tasks)
     used = {p.label: b - a for p, a, b in zip(procs, cpu0, cpu1, strict=True)}
-    return Result(name, len(latencies), t1 - t0, latencies, cpu1[0] - cpu0[0], errors, used)
+    switched = {p.label: _switches_between(a, b) for p, a, b in zip(procs, sw0, sw1, strict=True)}
+    return Result(
+        name, len(latencies), t1 - t0, latencies, cpu1[0] - cpu0[0], errors, used, switched
+    )
 
 
 class EdgeProcess(_Child):
@@ -284,6 +324,14 @@ def cpu_breakdown(result: Result) -> str:
     return " + ".join(
         f"{name} {seconds / max(result.calls, 1) * 1e6:.0f}"
         for name, seconds in result.process_cpu.items()
+    )
+
+
+def switch_breakdown(result: Result) -> str:
+    """Context switches per message in each process, e.g. `router 40.1 + registry 12.3`."""
+    return " + ".join(
+        f"{name} {count / max(result.calls, 1):.1f}"
+        for name, count in result.process_switches.items()
     )
 
 
