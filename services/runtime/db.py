@@ -208,7 +208,9 @@ class Database:
         under load means context switches (measured on the router: see its README). A write
         that fails closes it; the next write opens a new one. `one_statement`: the block runs
         a single statement, which SQLite then runs as its own transaction (autocommit: all of
-        it or nothing, as durable as a COMMIT) without a BEGIN and a COMMIT of its own.
+        it or nothing, as durable as a COMMIT) without a BEGIN and a COMMIT of its own — so it
+        is committed once it has run, and the block must end with it (an error raised after
+        it cannot take it back).
         """
         gate = self._gates[0]
         if gate is None:
