@@ -249,6 +249,7 @@ class PersonIndex:
                 if self._feed_down:
                     self._feed_down = False
                     logger.info("mutation feed read again: checks answered from the index")
+            self._leads.discard(number)  # led by someone else (the poller), if it was promised
             done = self._done.pop(number, None)
             if done is not None:
                 done.set()  # wakes exactly the checks waiting for this read
