@@ -192,10 +192,15 @@ class Database:
             return
         with gate:
             if self._reader is None:
-                connection = self.engine.raw_connection()
-                connection.detach()  # this connection stays out of the pool, for raw reads
+                connection = self._kept_connection()
                 self._reader = (connection, connection.cursor())
             yield self._reader[1]
+
+    def _kept_connection(self) -> Any:
+        """A driver connection out of the pool (raw_read's and raw_write's own, on SQLite)."""
+        connection = self.engine.raw_connection()
+        connection.detach()
+        return connection
 
     @contextmanager
     def raw_write(self, *, one_statement: bool = False) -> Iterator[Any]:
@@ -230,9 +235,7 @@ class Database:
             return
         with gate:
             if self._writer is None:
-                connection = self.engine.raw_connection()
-                connection.detach()  # this connection stays out of the pool, for raw writes
-                self._writer = connection
+                self._writer = self._kept_connection()
             raw = self._writer
             cursor = raw.cursor()
             try:

@@ -5,10 +5,10 @@ encoding and what verification proves). Callers `submit()` the rows of one messa
 returned future before replying: a background thread takes everything queued (up to `max_batch`
 rows, never splitting a submission), chains it, inserts it in ONE transaction (on SQLite one
 multi-row INSERT, its own transaction; `Prepared.many`), commits, and only then resolves the
-futures. A failed commit fails every future of the
-batch and leaves the in-memory chain head at the last committed row, so nothing is partially
-logged. The thread never waits for more work when the queue is empty (group commit without a
-timer): one message in flight pays one commit, many in flight share one.
+futures. A failed commit fails every future of the batch and leaves the in-memory chain head at
+the last committed row, so nothing is partially logged. The thread never waits for more work
+when the queue is empty (group commit without a timer): one message in flight pays one commit,
+many in flight share one.
 
 Between batches the same thread signs checkpoints into `log_checkpoint`: at start (seq 0), every
 `checkpoint_every` rows, after `checkpoint_interval` seconds when rows were written since the last

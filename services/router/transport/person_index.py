@@ -197,8 +197,7 @@ class PersonIndex:
         leading = False
         while self._completed < needed:
             if not self._reading:
-                self._leads.discard(needed)
-                self._round_locked()  # lead it, and serve everyone waiting for it
+                self._round_locked()  # lead it (read `needed`), and serve everyone waiting
                 continue
             if self._started >= needed:  # a read that counts is in flight
                 done = self._event(self._started)
