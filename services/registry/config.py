@@ -1,4 +1,4 @@
-"""The registry service's settings: only the runtime's shared variables.
+"""The registry service's settings: the runtime's shared variables, and the routers' lease.
 
 The process presents the National Register's certificate (`registry.pem`,
 `spiffe://carrefour.local/institution/nr`); the database defaults to `var/db/registry.sqlite3`.
@@ -22,6 +22,10 @@ class Settings:
     runtime: RuntimeSettings
     #: Seeded fault points (runtime.faults; tests only): `registry.after_commit`.
     faults: FaultPlan | None = None
+    #: How long a router's lease on the event log runs (registry.service.leases):
+    #: `MUTATION_LEASE_SECONDS`. The longest a death or replacement may wait for a router that
+    #: stopped answering, and for a register that just started; a router renews every quarter.
+    lease_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -29,6 +33,7 @@ class Settings:
         settings = cls(
             runtime=RuntimeSettings.read(env, service=SERVICE, cert_name="registry"),
             faults=env.faults(),
+            lease_seconds=env.float("MUTATION_LEASE_SECONDS", 2.0, minimum=0.1, maximum=60.0),
         )
         env.finish()
         return settings

@@ -15,6 +15,7 @@ from registry.research import research_registration
 from registry.seed import command as seed
 from registry.service.cache import PersonCache
 from registry.service.changes import RegistryChanges
+from registry.service.leases import Leases
 from registry.service.queries import RegistryQueries
 from registry.storage import MIGRATIONS
 from registry.storage.repository import mutation_version, unit_factory
@@ -34,9 +35,13 @@ def create_server(settings: Settings, *, clock: Clock | None = None) -> ServiceH
     clock = clock or SystemClock()
     db = Database(settings.runtime.database_url)
     db.migrate(MIGRATIONS)
+    version = mutation_version(db)
+    # The routers' leases on the event log (registry.service.leases), from the last event.
+    leases = Leases(settings.lease_seconds, version())
     servicer = RegistryServicer(
-        RegistryQueries(unit_factory(db, write=False), clock, mutation_version(db), PersonCache()),
-        RegistryChanges(unit_factory(db), clock),
+        RegistryQueries(unit_factory(db, write=False), clock, version, PersonCache()),
+        RegistryChanges(unit_factory(db), clock, leases),
+        leases,
     )
     return ServiceHost(
         settings=settings.runtime,

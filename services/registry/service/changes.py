@@ -10,6 +10,8 @@ Every change runs in one unit of work that, in this order,
 Any exception rolls the whole unit back: a refused change leaves no row, no event and no key,
 and the event sequence has no gap (the counter row is updated in the same transaction).
 Permission (who may change what, see `permissions`) and input are checked before the unit starts.
+After the commit, a death or a replacement answers only once every router holding a lease on the
+event log has applied it, or its lease has run out (`leases`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from registry.service import bis, permissions
+from registry.service.leases import STATUS_KINDS, Leases
 from registry.service.model import (
     Address,
     AddressPeriod,
@@ -184,8 +187,10 @@ def _out_of_order(message: str) -> FailedPrecondition:
 class RegistryChanges:
     """The write side of the registry."""
 
-    def __init__(self, unit: UnitFactory, clock: Clock) -> None:
-        self._unit, self._clock = unit, clock
+    def __init__(self, unit: UnitFactory, clock: Clock, leases: Leases | None = None) -> None:
+        """`leases`: the routers' leases on the event log (registry.service.leases); a change
+        answers only once they allow it."""
+        self._unit, self._clock, self._leases = unit, clock, leases
 
     # -- BIS registration ------------------------------------------------------------------
 
@@ -212,6 +217,8 @@ class RegistryChanges:
         digest = fingerprint(
             operation, last, firsts, sex, birth, place, nationality, address, command.force_new
         )
+
+        recorded: list[int] = []  # the event's sequence, once committed
 
         def work(unit: RegistryUnit) -> tuple[BisResult, bool]:
             unit.events.lock()
@@ -248,11 +255,12 @@ class RegistryChanges:
                 civil_state=CivilState.UNKNOWN,
             )
             unit.persons.add(person, [AddressPeriod(address, today)] if address else [])
-            self._record(
+            event = self._record(
                 unit,
                 caller,
                 EventDraft(insz, MutationKind.BIS_REGISTERED, today, None, InszValues(insz)),
             )
+            recorded.append(event.sequence)
             result = BisResult(insz, Outcome.CREATED)
             self._remember(unit, caller, command.request_id, operation, digest, result)
             return result, True
@@ -260,6 +268,9 @@ class RegistryChanges:
         result, created = self._retrying(work)
         if created:
             logger.info("BIS number issued")
+            if self._leases is not None:
+                # Wakes the routers' streams; a new number is not a status a lease covers.
+                self._leases.recorded(recorded[-1], MutationKind.BIS_REGISTERED)
         return result
 
     # -- changes to a person ---------------------------------------------------------------
@@ -428,6 +439,11 @@ class RegistryChanges:
         event, created = self._retrying(work)
         if created:
             logger.info("mutation event %d recorded (%s)", event.sequence, event.kind.value)
+        if self._leases is not None:
+            self._leases.recorded(event.sequence, event.kind)
+            if event.kind in STATUS_KINDS:
+                # Also for a replayed request: its first answer may have been lost before this.
+                self._leases.await_applied(event.sequence)
         faults.check("registry.after_commit")  # recorded, the reply lost
         return event
 

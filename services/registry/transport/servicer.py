@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterator
+
 import grpc
 
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
@@ -13,17 +17,26 @@ from registry.service.changes import (
     NameChange,
     RegistryChanges,
 )
+from registry.service.leases import Leases
 from registry.service.masks import parse_read_mask
 from registry.service.queries import RegistryQueries, SearchRequest
 from registry.transport import mapping
+from runtime.errors import ServiceError
 from runtime.identity import current_caller
+
+logger = logging.getLogger(__name__)
+
+#: Events per message on a WatchMutationEvents stream.
+WATCH_PAGE = 1000
 
 
 class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     """Maps RegistryService RPCs onto the registry's queries and changes."""
 
-    def __init__(self, queries: RegistryQueries, changes: RegistryChanges) -> None:
-        self._queries, self._changes = queries, changes
+    def __init__(
+        self, queries: RegistryQueries, changes: RegistryChanges, leases: Leases | None = None
+    ) -> None:
+        self._queries, self._changes, self._leases = queries, changes, leases
 
     def ValidateInsz(
         self, request: registry_pb2.ValidateInszRequest, context: grpc.ServicerContext
@@ -165,6 +178,69 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             events=[mapping.event_to_proto(e) for e in page.events],
             last_sequence=page.last_sequence,
         )
+
+    def WatchMutationEvents(
+        self,
+        request_iterator: Iterator[registry_pb2.WatchMutationEventsRequest],
+        context: grpc.ServicerContext,
+    ) -> Iterator[registry_pb2.WatchMutationEventsResponse]:
+        """Events as they are recorded, and answers to renewals (registry.service.leases). The
+        router's messages are read on a thread of their own, so that an acknowledgement is
+        taken while this one waits for events."""
+        leases = self._leases
+        if leases is None:  # a register built without leases (tests of other parts)
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, "this register grants no leases")
+        caller = current_caller()
+        first = next(request_iterator, None)
+        if first is None:
+            return
+        watcher = leases.open(caller, first.after_sequence, first.applied_sequence)
+
+        def read() -> None:
+            error: ServiceError | None = None
+            try:
+                for request in request_iterator:
+                    leases.receive(watcher, request.applied_sequence, request.renewal)
+            except ServiceError as exc:
+                error = exc
+            except Exception as exc:  # noqa: BLE001 - the stream was cancelled or cut
+                logger.debug("watch %d: the router's side ended (%s)", watcher.id, type(exc))
+            finally:
+                leases.end(watcher, error)
+
+        context.add_callback(lambda: leases.end(watcher))
+        reader = threading.Thread(target=read, name=f"watch-{watcher.id}", daemon=True)
+        try:
+            leases.receive(watcher, first.applied_sequence, first.renewal)
+            reader.start()
+            sent = first.after_sequence
+            poll = leases.lease_seconds / 4
+            while True:
+                _, answers = leases.wait_for_news(watcher, sent, poll)
+                if watcher.error is not None:
+                    raise watcher.error
+                if watcher.ended:
+                    return
+                # Every `poll` too: a change written by another process reaches the router.
+                page = self._queries.list_events(caller, sent, WATCH_PAGE)
+                events = [mapping.event_to_proto(e) for e in page.events]
+                if events:
+                    sent = page.events[-1].sequence
+                if not events and not answers:
+                    continue
+                renewal, lease = answers.pop(0) if answers else (0, 0)
+                yield registry_pb2.WatchMutationEventsResponse(
+                    events=events,
+                    last_sequence=page.last_sequence,
+                    renewal=renewal,
+                    lease_millis=lease,
+                )
+                for renewal, lease in answers:
+                    yield registry_pb2.WatchMutationEventsResponse(
+                        last_sequence=page.last_sequence, renewal=renewal, lease_millis=lease
+                    )
+        finally:
+            leases.leave(watcher)
 
     def ListPersonStatuses(
         self, request: registry_pb2.ListPersonStatusesRequest, context: grpc.ServicerContext

@@ -36,6 +36,16 @@ bench`, about three context switches per routed message.) When the feed read fai
 unreachable, a rebuild swapped the index under it), the checks waiting for it ask the register
 directly — and are refused `REGISTRY_UNAVAILABLE` when that fails too (fail closed).
 
+**The lease** (registry.service.leases; strict mode, when the register grants one): the index
+also follows the log on a `WatchMutationEvents` stream, applies events as the register records
+them, acknowledges what it has applied and renews a lease every quarter of its length. While
+the lease runs, the register acknowledges no death and no replacement this router has not
+applied, so a check needs no feed read: the index already holds every such change acknowledged
+before the check began — the same rule, proved on the (rare) write instead of on every check.
+The lease counts from when the renewal was sent, shortened by `LEASE_SAFETY`. When no lease
+runs (stream cut, register restarting, a rebuild just swapped the index, a register that does
+not grant leases) checks fall back to the feed reads above; the poller reads only then.
+
 Mode `bounded` (an option, `PERSON_INDEX=bounded`): a background poller reads the feed every
 `poll_seconds`; checks are answered from the index without waiting while the last successful
 read started less than `max_staleness` seconds ago, else they ask the register. A change is
@@ -48,7 +58,10 @@ register's ≈ 12 million numbers would take a few GB in CPython — fine for th
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
+import queue
 import threading
 import time
 from collections.abc import Iterable
@@ -65,6 +78,11 @@ logger = logging.getLogger(__name__)
 STRICT, BOUNDED = "strict", "bounded"
 FEED_PAGE = 1000
 TIMEOUT_SECONDS = 5.0
+#: The share of a granted lease the router counts on: it starts when the renewal was sent, before
+#: the register received it, and ends this much earlier again (clock rates may differ slightly).
+LEASE_SAFETY = 0.9
+#: How often the router asks to renew before the first grant told it the lease's length.
+RENEW_SECONDS = 0.5
 _ALIVE = PersonStatus(exists=True)
 _DECEASED = PersonStatus(exists=True, deceased=True)
 _K = registry_pb2
@@ -117,13 +135,21 @@ class PersonIndex:
         self._leads: set[int] = set()  # read numbers a waiting check will lead
         self._fresh_from = -1e9  # bounded mode: when the last successful read started
         self._feed_down = False  # logged once per outage
+        self._lease_until = -math.inf  # strict mode: checks need no feed read until then
+        self._renewals = itertools.count(1)
+        self._sent: dict[int, tuple[float, int]] = {}  # renewal -> (sent at, epoch)
+        self._renew_every = RENEW_SECONDS
+        self._watch: grpc.Future | None = None  # the WatchMutationEvents call in progress
         # ----------------------------------------------------------------------------------
         self._rebuilding = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="person-index", daemon=True)
-        #: Counters for tests and operators: feed reads, registry fallbacks, numbers asked.
+        self._follower = threading.Thread(target=self._follow, name="person-watch", daemon=True)
+        #: Counters for tests and operators: feed reads, registry fallbacks, checks answered
+        #: under a lease.
         self.feed_reads = 0
         self.fallbacks = 0
+        self.leased_checks = 0
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -133,8 +159,13 @@ class PersonIndex:
         """Stop the loader / poller and wait for it (nothing is logged after the router's last
         line: a call cut by the closing channel is not an unreachable feed)."""
         self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+        with self._cond:
+            watch = self._watch
+        if watch is not None:
+            watch.cancel()
+        for thread in (self._thread, self._follower):
+            if thread.is_alive() and thread is not threading.current_thread():
+                thread.join(timeout=10)
 
     @property
     def loaded(self) -> bool:
@@ -143,6 +174,11 @@ class PersonIndex:
     @property
     def sequence(self) -> int:
         return self._sequence
+
+    @property
+    def leased(self) -> bool:
+        """Whether checks are answered now under the register's lease (strict mode)."""
+        return time.monotonic() < self._lease_until
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -175,6 +211,8 @@ class PersonIndex:
             if self._mode == BOUNDED:
                 if time.monotonic() - self._fresh_from > self._max_staleness:
                     return None
+            elif time.monotonic() < self._lease_until:
+                self.leased_checks += 1  # no change acknowledged before now is missing
             else:
                 needed = self._started + 1  # the first read to start after this check began
                 self._await_read_locked(needed)
@@ -265,11 +303,13 @@ class PersonIndex:
             if target is None:
                 target = reply.last_sequence
             with self._cond:
-                if self._epoch != epoch or self._sequence != after:
+                if self._epoch != epoch:
                     raise FeedFailed()  # a rebuild swapped the index in meanwhile
                 for event in reply.events:
-                    self._apply(event)
-                    self._sequence = after = event.sequence
+                    after = event.sequence
+                    if after > self._sequence:  # else the watch applied it first
+                        self._apply(event)
+                        self._sequence = after
             if not reply.events or after >= target:
                 return
 
@@ -347,6 +387,11 @@ class PersonIndex:
                 self._epoch += 1
                 self._generation += 1
                 self._loaded = True
+                # The lease covered the old entries: the watch starts again from this position.
+                self._lease_until = -math.inf
+                watch = self._watch
+            if watch is not None:
+                watch.cancel()
             logger.info("person index loaded: %d numbers at sequence %d", len(entries), position)
             return Loaded(len(entries), position or 0)
 
@@ -361,12 +406,106 @@ class PersonIndex:
                     return
                 logger.warning("person index not loaded (%s): checks ask the register", exc.code())  # type: ignore[attr-defined]
                 self._stop.wait(1.0)
+        if self._mode == STRICT and not self._stop.is_set():
+            self._follower.start()
         while not self._stop.wait(self._poll):
             # Keeps the index near the register when no call comes (strict: so that the first
-            # call after a quiet hour does not replay the hour), and fresh (bounded).
+            # call after a quiet hour does not replay the hour), and fresh (bounded). Not while
+            # a lease holds: the watch brings every event.
             with self._cond:
-                if not self._reading:
+                if not self._reading and time.monotonic() >= self._lease_until:
                     self._round_locked()
+
+    # -- the lease (strict mode) --------------------------------------------------------------
+    def _follow(self) -> None:
+        """Follow the log on WatchMutationEvents, acknowledge what is applied, renew the lease;
+        start again from the index's position when the stream ends or a rebuild swapped it."""
+        down = False
+        while not self._stop.is_set():
+            with self._cond:
+                epoch, position = self._epoch, self._sequence
+            acks: queue.SimpleQueue[bool] = queue.SimpleQueue()
+            try:
+                call = self._stub.WatchMutationEvents(self._requests(epoch, position, acks))
+                with self._cond:
+                    self._watch = call
+                if self._stop.is_set():
+                    call.cancel()
+                for response in call:
+                    if not self._take(response, epoch):
+                        break  # a rebuild: start again from its position
+                    if down:
+                        down = False
+                        logger.info("mutation watch resumed: checks answered under a lease")
+                    if response.events:
+                        acks.put(True)
+            except grpc.RpcError as exc:
+                code = exc.code()  # type: ignore[attr-defined]
+                if self._stop.is_set() or code is grpc.StatusCode.CANCELLED:
+                    pass
+                elif code is grpc.StatusCode.UNIMPLEMENTED:
+                    logger.warning("the register grants no lease: every check reads the feed")
+                    return
+                elif not down:
+                    down = True
+                    logger.warning("mutation watch interrupted (%s): checks read the feed", code)
+            finally:
+                acks.put(False)  # ends the requests
+                with self._cond:
+                    self._watch = None
+                    self._sent.clear()
+                    swapped = self._epoch != epoch
+            if not swapped:  # a rebuild starts again at once; a cut stream after a pause
+                self._stop.wait(RENEW_SECONDS)
+
+    def _requests(
+        self, epoch: int, position: int, acks: queue.SimpleQueue[bool]
+    ) -> Iterable[registry_pb2.WatchMutationEventsRequest]:
+        """The router's side of one stream: its position, then an acknowledgement after each
+        batch of events applied and a renewal every quarter of a lease."""
+        yield self._renewal(epoch, position)
+        while not self._stop.is_set():
+            try:
+                if not acks.get(timeout=self._renew_every):
+                    return
+            except queue.Empty:
+                pass
+            with self._cond:
+                if self._epoch != epoch:
+                    return  # a rebuild: `applied` would go back
+            yield self._renewal(epoch, 0)
+
+    def _renewal(self, epoch: int, after: int) -> registry_pb2.WatchMutationEventsRequest:
+        with self._cond:
+            number = next(self._renewals)
+            self._sent[number] = (time.monotonic(), epoch)  # the lease runs from now
+            applied = self._sequence
+        return registry_pb2.WatchMutationEventsRequest(
+            after_sequence=after, applied_sequence=applied, renewal=number
+        )
+
+    def _take(self, response: registry_pb2.WatchMutationEventsResponse, epoch: int) -> bool:
+        """Apply a message of the register's; False when the index was swapped meanwhile."""
+        with self._cond:
+            if self._epoch != epoch:
+                return False
+            for event in response.events:
+                if event.sequence > self._sequence + 1:
+                    # Never skip an event (the register's numbers have no gaps): start again.
+                    logger.warning("mutation watch skipped past sequence %d", self._sequence)
+                    return False
+                if event.sequence > self._sequence:  # else a feed read applied it first
+                    self._apply(event)
+                    self._sequence = event.sequence
+            if response.renewal:
+                sent = self._sent.pop(response.renewal, None)
+                for older in [n for n in self._sent if n < response.renewal]:
+                    del self._sent[older]  # answered in order: those were lost
+                if sent is not None and sent[1] == epoch and response.lease_millis > 0:
+                    lease = response.lease_millis / 1000
+                    self._lease_until = max(self._lease_until, sent[0] + lease * LEASE_SAFETY)
+                    self._renew_every = lease / 4
+            return True
 
 
 def _shared(status: PersonStatus) -> PersonStatus:

@@ -3,7 +3,9 @@ answers them, a real router (PERSON_INDEX=strict, the default), a counting holde
 
 The consistency rule under test (router.transport.person_index): a change recorded at the
 register before a routed call arrives is seen by that call — no sleep, no retry — while routed
-calls under load do not ask the register's GetPersonStatuses.
+calls under load do not ask the register's GetPersonStatuses. Twice: with a register that
+grants no lease (every check proved by a feed read) and with one that does (registry.service.
+leases: checks answered from the index with no feed read at all).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from registry.config import Settings as RegistrySettings
 from registry.seed.command import load
 from registry.service.cache import PersonCache
 from registry.service.changes import RegistryChanges
+from registry.service.leases import Leases
 from registry.service.queries import RegistryQueries
 from registry.storage import MIGRATIONS as REGISTRY_MIGRATIONS
 from registry.storage.repository import mutation_version, unit_factory
@@ -49,6 +52,7 @@ from tests.support.servers import channel_as, running, service_env
 pytestmark = pytest.mark.integration
 
 MASK = field_mask_pb2.FieldMask(paths=["identity"])
+LEASE_SECONDS = 1.0
 DAY = date_pb2.Date(year=2026, month=1, day=15)
 
 
@@ -56,14 +60,16 @@ class CountingRegistry(RegistryServicer):
     """The registry's own servicer, counting the calls the router makes to it; its mutation
     feed can be made unreachable."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, leases: Leases | None) -> None:
         clock = SystemClock()
         super().__init__(
             RegistryQueries(
                 unit_factory(db, write=False), clock, mutation_version(db), PersonCache()
             ),
-            RegistryChanges(unit_factory(db), clock),
+            RegistryChanges(unit_factory(db), clock, leases),
+            leases,
         )
+        self.leases = leases
         self.calls: Counter[str] = Counter()
         self.feed_down = False
         self._lock = threading.Lock()
@@ -91,8 +97,10 @@ class IndexNetwork(Network):
     counting: CountingRegistry
 
 
-@pytest.fixture(scope="module")
-def network(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexNetwork]:
+@pytest.fixture(scope="module", params=["feed", "lease"])
+def network(
+    request: pytest.FixtureRequest, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[IndexNetwork]:
     folder = tmp_path_factory.mktemp("index")
     with (
         fresh_database_url(folder, "registry") as registry_db,
@@ -102,7 +110,8 @@ def network(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         db = Database(registry_db)
         db.migrate(REGISTRY_MIGRATIONS)
         load(db, count=60, seed=3)
-        counting = CountingRegistry(db)
+        leases = Leases(LEASE_SECONDS, mutation_version(db)()) if request.param == "lease" else None
+        counting = CountingRegistry(db, leases)
         registry_settings = RegistrySettings.from_env(service_env(pki_dir, "registry", registry_db))
         registry = ServiceHost(
             settings=registry_settings.runtime,
@@ -179,6 +188,20 @@ def _rebuild(
         )
 
 
+def _settled(network: IndexNetwork, insz: str) -> None:
+    """With leases: wait until routed calls are answered under one (a rebuild drops it): a
+    routed call that reads no feed. Without: nothing to wait for."""
+    if network.counting.leases is None:
+        return
+    for _ in range(100):
+        reads = network.counting.calls["ListMutationEvents"]
+        _get(network, insz)
+        if network.counting.calls["ListMutationEvents"] == reads:
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("the router never held a lease")
+
+
 def test_rebuild_loads_every_number_of_the_register_when_an_administrator_asks(
     network: IndexNetwork,
 ) -> None:
@@ -199,8 +222,10 @@ def test_changes_are_seen_by_the_very_next_routed_call_when_recorded_at_the_regi
     sleep) by a routed call about that person: every one is seen, and the register's
     GetPersonStatuses is never asked."""
     _rebuild(network)
+    _settled(network, living[-1])
     taken = set(living)
     asked = network.counting.calls["GetPersonStatuses"]
+    reads = network.counting.calls["ListMutationEvents"]
     with channel_as(network.pki_dir, "admin-ops", network.registry.port) as channel:
         register = registry_pb2_grpc.RegistryServiceStub(channel)
         for i, insz in enumerate(living[:16]):
@@ -224,6 +249,8 @@ def test_changes_are_seen_by_the_very_next_routed_call_when_recorded_at_the_regi
                 reason, meta = _refusal(network, insz)
                 assert (reason, meta.get("replaced_by")) == ("PERSON_REPLACED", new)
     assert network.counting.calls["GetPersonStatuses"] == asked
+    if network.counting.leases is not None:  # every change pushed, none read by a check
+        assert network.counting.calls["ListMutationEvents"] == reads
 
 
 def _fresh_number(old: str, taken: set[str]) -> str:
@@ -251,6 +278,7 @@ def test_routed_calls_under_load_share_feed_reads_and_never_ask_statuses_when_lo
     current = [
         i for i in living[16:] if _get(network, i).person.insz == i
     ]  # untouched by the other tests
+    _settled(network, current[0])
     before = dict(network.counting.calls)
     errors: list[BaseException] = []
     calls_per_thread, threads_n = 15, 8
@@ -277,12 +305,15 @@ def test_routed_calls_under_load_share_feed_reads_and_never_ask_statuses_when_lo
     assert not errors
     after = network.counting.calls
     assert after["GetPersonStatuses"] == before.get("GetPersonStatuses", 0)
-    # One feed read per routed call at most (fewer when calls overlap), plus the poller's.
-    assert after["ListMutationEvents"] - before.get("ListMutationEvents", 0) <= (
-        calls_per_thread * threads_n + 10
-    )
+    reads = after["ListMutationEvents"] - before.get("ListMutationEvents", 0)
+    if network.counting.leases is None:
+        # One feed read per routed call at most (fewer when calls overlap), plus the poller's.
+        assert reads <= calls_per_thread * threads_n + 10
+    else:  # under the lease: none (a few if a renewal came late on this busy machine)
+        assert reads <= 5
 
 
+@pytest.mark.parametrize("network", ["feed"], indirect=True)
 def test_checks_ask_the_register_when_the_mutation_feed_is_unreachable(
     network: IndexNetwork, living: list[str]
 ) -> None:
@@ -301,5 +332,30 @@ def test_checks_ask_the_register_when_the_mutation_feed_is_unreachable(
             )
         assert _refusal(network, insz)[0] == "PERSON_DECEASED"  # from the register itself
         assert network.counting.calls["GetPersonStatuses"] == asked + 1
+    finally:
+        network.counting.feed_down = False
+
+
+@pytest.mark.parametrize("network", ["lease"], indirect=True)
+def test_death_is_pushed_and_seen_when_the_feed_is_down_under_a_lease(
+    network: IndexNetwork, living: list[str]
+) -> None:
+    """Under a lease the feed is not read at all: the death comes on the watch, and the register
+    answers RecordDeath only once the router has applied it."""
+    _rebuild(network)
+    insz = living[-2]
+    _settled(network, insz)
+    network.counting.feed_down = True
+    try:
+        asked = network.counting.calls["GetPersonStatuses"]
+        with channel_as(network.pki_dir, "admin-ops", network.registry.port) as channel:
+            registry_pb2_grpc.RegistryServiceStub(channel).RecordDeath(
+                registry_pb2.RecordDeathRequest(
+                    insz=insz, request_id="death-leased", date_of_death=DAY
+                ),
+                timeout=10,
+            )
+        assert _refusal(network, insz)[0] == "PERSON_DECEASED"  # from the index
+        assert network.counting.calls["GetPersonStatuses"] == asked
     finally:
         network.counting.feed_down = False

@@ -3,7 +3,10 @@ behind the register for a check (strict mode), with a fake register behind both 
 
 from __future__ import annotations
 
+import queue
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import grpc
@@ -29,8 +32,72 @@ K = registry_pb2
 
 
 class FakeRpcError(grpc.RpcError):
+    def __init__(self, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE) -> None:
+        self._code = code
+
     def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.UNAVAILABLE
+        return self._code
+
+
+class FakeWatch:
+    """One WatchMutationEvents call: answers each of the router's messages with the events after
+    what it sent so far and, for a renewal, the register's grant (a lease when the router has
+    applied every event); `push` sends the events recorded since (the register's own wake-up)."""
+
+    def __init__(self, register: Register, requests: Iterator[K.WatchMutationEventsRequest]):
+        self._register, self._out = register, queue.SimpleQueue()
+        self._sent: int | None = None
+        self._lock = threading.Lock()
+        self.applied = 0
+        threading.Thread(target=self._read, args=(requests,), daemon=True).start()
+
+    def _read(self, requests: Iterator[K.WatchMutationEventsRequest]) -> None:
+        try:
+            for request in requests:
+                with self._lock:
+                    if self._sent is None:
+                        self._sent = request.after_sequence
+                    self.applied = max(self.applied, request.applied_sequence)
+                reg = self._register
+                with reg.lock:
+                    head = len(reg.events)
+                granted = reg.grant_millis if self.applied >= head else 0
+                self.push(renewal=request.renewal, lease=granted if reg.answering else None)
+                with reg.lock:
+                    reg.acks.notify_all()
+        finally:
+            with self._register.lock:
+                self._register.watches.remove(self)
+                self._register.acks.notify_all()
+            self._out.put(None)
+
+    def push(self, renewal: int = 0, lease: int | None = 0) -> None:
+        with self._lock:
+            if self._sent is None:
+                return
+            with self._register.lock:
+                events = self._register.events[self._sent :]
+                self._sent = len(self._register.events)
+            if events or lease is not None:
+                self._out.put(
+                    K.WatchMutationEventsResponse(
+                        events=events,
+                        renewal=renewal if lease is not None else 0,
+                        lease_millis=lease or 0,
+                    )
+                )
+
+    def cancel(self) -> None:
+        self._out.put(None)
+
+    def __iter__(self) -> FakeWatch:
+        return self
+
+    def __next__(self) -> K.WatchMutationEventsResponse:
+        item = self._out.get()
+        if item is None:
+            raise FakeRpcError(grpc.StatusCode.CANCELLED)
+        return item
 
 
 @dataclass
@@ -46,6 +113,15 @@ class Register:
     #: Called in each ListMutationEvents after the register has read the events.
     on_feed: object = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: WatchMutationEvents: None answers UNIMPLEMENTED (a register without leases); else the
+    #: lease granted (ms) to a router that has applied every event.
+    grant_millis: int | None = None
+    answering: bool = True  # False: renewals go unanswered (a register that hangs)
+    watches: list[FakeWatch] = field(default_factory=list)
+    acks: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.acks = threading.Condition(self.lock)
 
     # -- changes, as the register records them (state and event in one step) -------------
     def _event(self, insz: str, kind: int, after: str = "") -> None:
@@ -60,6 +136,15 @@ class Register:
         with self.lock:
             self.persons[insz] = PersonStatus(True, True, self.persons[insz].replaced_by)
             self._event(insz, K.MUTATION_KIND_DEATH_RECORDED)
+        self._acknowledged(len(self.events))
+
+    def _acknowledged(self, sequence: int) -> None:
+        """The register's rule under leases: push the event, answer once every watch has
+        applied it (these tests' leases outlive them, so no expiry is awaited)."""
+        for watch in list(self.watches):
+            watch.push()
+        with self.lock:
+            self.acks.wait_for(lambda: all(w.applied >= sequence for w in self.watches), 5)
 
     def replace(self, old: str, new: str) -> None:
         with self.lock:
@@ -68,6 +153,7 @@ class Register:
                 if status.replaced_by == old or insz == old:
                     self.persons[insz] = PersonStatus(True, status.deceased, new)
             self._event(old, K.MUTATION_KIND_INSZ_REPLACED, new)
+        self._acknowledged(len(self.events))
 
     def register_bis(self, insz: str) -> None:
         with self.lock:
@@ -93,6 +179,13 @@ class Register:
         if callable(self.on_feed):
             self.on_feed()  # the register has read; its answer is on its way
         return K.ListMutationEventsResponse(events=after, last_sequence=last)
+
+    def WatchMutationEvents(self, requests):  # noqa: N802, ANN001, ANN201
+        if self.grant_millis is None:
+            raise FakeRpcError(grpc.StatusCode.UNIMPLEMENTED)
+        watch = FakeWatch(self, requests)
+        self.watches.append(watch)
+        return watch
 
     def ListPersonStatuses(self, request, timeout: float):  # noqa: N802, ANN001, ANN201
         if self.feed_down:
@@ -376,3 +469,96 @@ def test_bounded_mode_answers_from_the_index_while_fresh_and_asks_when_stale(
     register.record_death(ALIVE)
     assert not idx.statuses([ALIVE], "t")[ALIVE].deceased  # within the bound, not yet read
     assert register.feed_calls == 1 and len(register.asked) == 1
+
+
+# -- the lease (strict mode, a register that grants one) ----------------------------------------
+
+
+def _wait_until(predicate, seconds: float = 5.0) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
+
+
+@pytest.fixture
+def leased(register: Register) -> Iterator[PersonIndex]:
+    register.grant_millis = 60_000
+    idx = make_index(register, poll_seconds=0.05)
+    idx.start()
+    assert _wait_until(lambda: idx.leased)
+    try:
+        yield idx
+    finally:
+        idx.stop()
+
+
+def test_checks_under_a_lease_read_no_feed_and_still_see_every_acknowledged_change(
+    leased: PersonIndex, register: Register
+) -> None:
+    reads = register.feed_calls
+    for insz in (ALIVE, OTHER):
+        assert not leased.statuses([insz], "t")[insz].deceased
+        register.record_death(insz)  # answers once the router has applied it
+        assert leased.statuses([insz], "t")[insz].deceased
+    register.replace(OLD, NEW)
+    assert leased.statuses([OLD], "t")[OLD].replaced_by == NEW
+    assert register.feed_calls == reads and register.asked == []
+    assert leased.leased_checks == 5
+
+
+def test_checks_read_the_feed_again_when_the_lease_runs_out(register: Register) -> None:
+    register.grant_millis = 300
+    idx = make_index(register, poll_seconds=60)
+    idx.start()
+    try:
+        assert _wait_until(lambda: idx.leased)
+        register.answering = False  # renewals go unanswered: the lease is not renewed
+        assert _wait_until(lambda: not idx.leased, 2)
+        reads = register.feed_calls
+        register.persons[ALIVE] = PersonStatus(True, True)  # recorded, not pushed
+        register._event(ALIVE, K.MUTATION_KIND_DEATH_RECORDED)
+        assert idx.statuses([ALIVE], "t")[ALIVE].deceased  # a feed read proved it
+        assert register.feed_calls == reads + 1
+    finally:
+        idx.stop()
+
+
+def test_no_lease_is_counted_when_the_register_refuses_it(register: Register) -> None:
+    register.grant_millis = 0  # the register grants nothing (the router is behind, say)
+    idx = make_index(register, poll_seconds=60)
+    idx.start()
+    try:
+        assert _wait_until(lambda: idx.loaded and len(register.watches) == 1)
+        time.sleep(0.1)
+        assert not idx.leased
+        register.record_death(ALIVE)
+        assert idx.statuses([ALIVE], "t")[ALIVE].deceased
+        assert idx.leased_checks == 0 and register.feed_calls >= 1
+    finally:
+        idx.stop()
+
+
+def test_rebuild_drops_the_lease_and_the_watch_starts_again_from_the_new_position(
+    leased: PersonIndex, register: Register
+) -> None:
+    first = register.watches[0]
+    leased.rebuild()
+    assert _wait_until(lambda: register.watches and register.watches[0] is not first)
+    assert _wait_until(lambda: leased.leased)  # granted again on the new stream
+    register.record_death(ALIVE)
+    assert leased.statuses([ALIVE], "t")[ALIVE].deceased
+
+
+def test_checks_read_the_feed_when_the_register_grants_no_lease(register: Register) -> None:
+    idx = make_index(register, poll_seconds=60)  # grant_millis None: UNIMPLEMENTED
+    idx.start()
+    try:
+        assert _wait_until(lambda: idx.loaded and not idx._follower.is_alive())
+        register.record_death(ALIVE)
+        assert idx.statuses([ALIVE], "t")[ALIVE].deceased
+        assert not idx.leased and register.feed_calls >= 1
+    finally:
+        idx.stop()
