@@ -24,6 +24,7 @@ from pathlib import Path
 import grpc
 
 from runtime.client import party_tls
+from runtime.server import settle_heap
 from runtime.tls import channel_credentials
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -166,7 +167,12 @@ async def measure(
     With `rate`, the load is open-loop instead: calls start at that many per second whatever
     the replies (each on its own task), so that latency is measured without coordinated
     omission; `concurrency` is then ignored.
+
+    The client is a Python process too: what earlier phases left (results, channels, the
+    bench's modules) is frozen out of its garbage collector first (runtime.server.settle_heap),
+    or a full collection in the client, 40-50 ms, would show as the servers' p99.
     """
+    settle_heap(process=True)
     if rate is not None:
         return await _measure_open_loop(
             name, server, pki_dir, party, make_call, rate, warmup, duration, others

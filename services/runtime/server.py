@@ -20,6 +20,7 @@ telemetry flushed.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -221,8 +222,36 @@ class ServiceHost:
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
         self.start()
+        settle_heap(process=True)
         self.wait()
         telemetry.shutdown_tracing()
+
+
+_SETTLE = False  # set by the first settle_heap(process=True): this process is a service's own
+
+
+def settle_heap(*, process: bool = False) -> None:
+    """Put everything alive now out of the cyclic garbage collector's way, for good.
+
+    A full collection walks every tracked object with the GIL held: with a service's modules,
+    descriptor pools, SQLAlchemy metadata and caches (80–160k objects), measured at 40–95 ms
+    under load — added to every call in flight at that moment, the whole of a p99. What exists
+    once a service is up lives as long as the process: collect once, then `gc.freeze()` it, so
+    that later collections walk only what calls create (measured after: ≤ 4 ms).
+
+    `ServiceHost.serve()` (a service's own process) calls it with `process=True` once serving;
+    a long-lived cache calls it once it has loaded (the router's person index), which does
+    something only in such a process — a test process hosting servers keeps its collector as
+    it is. Objects frozen are still freed when their last reference goes; only a reference
+    cycle among them would wait for the process's end.
+    """
+    global _SETTLE
+    if process:
+        _SETTLE = True
+    if not _SETTLE:
+        return
+    gc.collect()
+    gc.freeze()
 
 
 def service_main(

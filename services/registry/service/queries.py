@@ -169,7 +169,7 @@ class RegistryQueries:
                 problems.add("reference_date", "a full date", "INVALID_REFERENCE_DATE")
         problems.raise_if_any()
         day = day or self._clock.today()
-        key = (insz, requested, day)
+        key = (insz, tuple(sorted(t.value for t in requested)), day)  # plain values: PersonCache
         version = self._version() if self._version and self._cache else None
         if version is not None:
             hit = self._cache.get(key, version)  # type: ignore[union-attr]

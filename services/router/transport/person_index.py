@@ -72,6 +72,7 @@ import grpc
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
 from router.service.model import PersonStatus
 from router.service.ports import PersonRegistry
+from runtime.server import settle_heap
 
 logger = logging.getLogger(__name__)
 
@@ -392,6 +393,8 @@ class PersonIndex:
                 watch = self._watch
             if watch is not None:
                 watch.cancel()
+            # Millions of numbers in production: out of every later full collection's walk.
+            settle_heap()
             logger.info("person index loaded: %d numbers at sequence %d", len(entries), position)
             return Loaded(len(entries), position or 0)
 
