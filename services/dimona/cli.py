@@ -41,7 +41,7 @@ from cbss.dimona.v1 import dimona_pb2, dimona_pb2_grpc
 from runtime.cli import err, fail, invoke, out, party_files
 from runtime.client import secure_channel
 from runtime.identifiers import IdentifierError, normalize_insz
-from runtime.identity import LEGAL_CONTEXT_HEADER, TICKET_HEADER
+from runtime.identity import LEGAL_CONTEXT_HEADER, router_ticket
 
 _TYPES = {t.removeprefix("WORKER_TYPE_"): v for t, v in dimona_pb2.WorkerType.items() if v}
 _STATUS = {
@@ -325,7 +325,7 @@ def balance(client: Client, worker: str, year: int) -> None:
 
 
 def _ticket(call: Any) -> None:
-    ticket = dict(call.initial_metadata() or ()).get(TICKET_HEADER)
+    ticket = router_ticket(call)
     if ticket:
         err.print(f"router ticket {ticket}", markup=False, highlight=False)
 

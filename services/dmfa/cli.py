@@ -48,7 +48,7 @@ from runtime.cli import err, fail, invoke, out, party_files
 from runtime.client import DEFAULT_TIMEOUT_SECONDS, failure, secure_channel
 from runtime.clock import SystemClock
 from runtime.identifiers import IdentifierError, normalize_insz
-from runtime.identity import LEGAL_CONTEXT_HEADER, TICKET_HEADER
+from runtime.identity import LEGAL_CONTEXT_HEADER, router_ticket
 
 _STATUS = {
     dmfa_pb2.VERSION_STATUS_ACCEPTED: "ACCEPTED",
@@ -334,7 +334,7 @@ def workers(client: Client, quarter: str, number: int) -> None:
 
 
 def _ticket(call: Any) -> None:
-    ticket = dict(call.initial_metadata() or ()).get(TICKET_HEADER)
+    ticket = router_ticket(call)
     if ticket:
         err.print(f"router ticket {ticket}", markup=False, highlight=False)
 

@@ -53,7 +53,7 @@ from cbss.drs.v1 import drs_pb2, drs_pb2_grpc
 from runtime.cli import err, fail, invoke, out, party_files
 from runtime.client import secure_channel, server_name
 from runtime.identifiers import IdentifierError, normalize_insz
-from runtime.identity import LEGAL_CONTEXT_HEADER, TICKET_HEADER, TRUST_DOMAIN
+from runtime.identity import LEGAL_CONTEXT_HEADER, TRUST_DOMAIN, router_ticket
 
 _SCENARIOS = {
     "end-of-contract": drs_pb2.SCENARIO_UNEMPLOYMENT_END_OF_CONTRACT,
@@ -519,7 +519,7 @@ def tasks(client: Client) -> None:
 
 
 def _ticket(call: Any) -> None:
-    ticket = dict(call.initial_metadata() or ()).get(TICKET_HEADER)
+    ticket = router_ticket(call)
     if ticket:
         err.print(f"router ticket {ticket}", markup=False, highlight=False)
 

@@ -30,7 +30,7 @@ from cbss.mutuality.v1 import mutuality_pb2, mutuality_pb2_grpc
 from runtime.cli import err, fail, invoke, out, party_files
 from runtime.client import secure_channel
 from runtime.identifiers import IdentifierError, normalize_insz
-from runtime.identity import DESTINATION_HEADER, LEGAL_CONTEXT_HEADER, TICKET_HEADER
+from runtime.identity import DESTINATION_HEADER, LEGAL_CONTEXT_HEADER, router_ticket
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Client:
             return invoke(stub.GetAffiliation, request, metadata=metadata, seen=self._ticket)
 
     def _ticket(self, call: Any) -> None:
-        ticket = dict(call.initial_metadata() or ()).get(TICKET_HEADER)
+        ticket = router_ticket(call)
         if ticket and not self.as_json:
             err.print(f"router ticket {ticket}", markup=False, highlight=False)
 

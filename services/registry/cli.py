@@ -50,6 +50,7 @@ from runtime.identity import (
     IdentityError,
     PartyKind,
     parse_spiffe_uri,
+    router_ticket,
 )
 
 _DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?", re.ASCII)
@@ -85,7 +86,7 @@ class Client:
 
     def _ticket(self, call: Any) -> None:
         """The router's ticket, so that the message log entry can be found."""
-        ticket = dict(call.initial_metadata() or ()).get(TICKET_HEADER)
+        ticket = router_ticket(call)
         if ticket and not self.as_json:
             err.print(f"router ticket {ticket}", markup=False, highlight=False)
 

@@ -208,14 +208,14 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 return run()
             except ServiceError as err:
                 code = err.code
-                context.abort_with_status(rpc_status.to_status(status_for(err, self.domain)))
+                _abort(context, status_for(err, self.domain))
             except Exception:
                 if _aborted(context):  # the handler called context.abort itself: keep its status
                     code = "ABORTED_BY_HANDLER"
                     raise
                 code = "INTERNAL"
                 logger.exception("unhandled error in %s", method)
-                context.abort_with_status(rpc_status.to_status(self._internal))
+                _abort(context, self._internal)
             finally:
                 if tokens is not None:
                     identity.reset_current_caller(tokens[0])
@@ -235,15 +235,30 @@ class ServiceInterceptor(grpc.ServerInterceptor):
         try:
             yield from responses
         except ServiceError as err:
-            context.abort_with_status(rpc_status.to_status(status_for(err, self.domain)))
+            _abort(context, status_for(err, self.domain))
         except Exception:
             if _aborted(context):
                 raise
             logger.exception("unhandled error in stream %s", method)
-            context.abort_with_status(rpc_status.to_status(self._internal))
+            _abort(context, self._internal)
         finally:
             identity.reset_current_caller(tokens[0])
             identity.reset_current_consultation(tokens[1])
+
+
+class _Status(grpc.Status):
+    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: tuple) -> None:
+        self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
+
+
+def _abort(context: grpc.ServicerContext, status: status_pb2.Status) -> None:
+    """End the call with `status` (its details in `grpc-status-details-bin`), keeping the
+    trailing metadata the handler had set (the router's ticket rides there on a refusal)."""
+    rich = rpc_status.to_status(status)
+    kept = tuple(context.trailing_metadata() or ())  # type: ignore[attr-defined]
+    context.abort_with_status(
+        _Status(rich.code, rich.details, kept + tuple(rich.trailing_metadata))
+    )
 
 
 def _aborted(context: grpc.ServicerContext) -> bool:

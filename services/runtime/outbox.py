@@ -727,7 +727,7 @@ class RouterTransport:
         from google.type import date_pb2
 
         from cbss.inbox.v1 import inbox_pb2
-        from runtime.identity import TICKET_HEADER
+        from runtime.identity import router_ticket
 
         created = timestamp_pb2.Timestamp()
         created.FromDatetime(entry.created_at.astimezone(dt.UTC))
@@ -750,7 +750,7 @@ class RouterTransport:
             )
         except grpc.RpcError as exc:
             raise self._failed(exc) from None
-        ticket = dict(call.initial_metadata() or ()).get(TICKET_HEADER, "")
+        ticket = router_ticket(call)
         return Delivered(reply.name, ticket)
 
     def acknowledged(self, entry: OutboxEntry) -> dt.datetime | None:

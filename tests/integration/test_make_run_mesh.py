@@ -27,7 +27,7 @@ from cbss.router.v1 import message_log_pb2, message_log_pb2_grpc
 from mutuality.service.membership import mutuality_of
 from registry.seed.population import FIXED_MAN, FIXED_WOMAN, FIXED_WOMAN_2006
 from runtime.client import failure, party_tls, secure_channel
-from runtime.identity import LEGAL_CONTEXT_HEADER, TICKET_HEADER
+from runtime.identity import LEGAL_CONTEXT_HEADER, router_ticket
 from tests.support.mesh import running_mesh
 
 # make_run: `make run`'s mesh is always on SQLite; CI's PostgreSQL pass leaves it out.
@@ -91,7 +91,7 @@ def test_primary_reaches_the_members_mutuality_through_the_hub_when_no_destinati
     reply, call = _ask(mesh, insz)
     assert reply.affiliation.mutuality == expected == mutuality_of(insz)
     assert reply.affiliation.insz == insz
-    assert dict(call.initial_metadata())[TICKET_HEADER]
+    assert router_ticket(call)
     assert (ONEM, "cin", "FORWARDED") in _logged(mesh, "router", insz)
     assert (ONEM, expected, "FORWARDED") in _logged(mesh, "hub-cin", insz)
 
@@ -102,7 +102,7 @@ def test_consultation_through_the_edge_reaches_the_member_as_the_calling_institu
     """`make run` puts Envoy in front: the same call through the edge's port is ONEM's."""
     reply, call = _ask(mesh, FIXED_MAN, via="edge")
     assert reply.affiliation.mutuality == "mut-100"
-    ticket = dict(call.initial_metadata())[TICKET_HEADER]
+    ticket = router_ticket(call)
     assert (ONEM, "cin", "FORWARDED") in _logged(mesh, "router", FIXED_MAN)
     assert ticket
     access_log = mesh["var"] / "log" / "edge-access.log"

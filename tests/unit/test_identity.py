@@ -14,6 +14,7 @@ from runtime.identity import (
     PartyKind,
     caller_from_context,
     parse_spiffe_uri,
+    router_ticket,
 )
 
 P = "spiffe://carrefour.local/"
@@ -229,3 +230,32 @@ def test_certificate_never_names_a_person() -> None:
 def test_claims_parser_never_crashes_when_header_is_arbitrary(header: str) -> None:
     caller = caller_from_context(FakeContext(GATEWAY, [("x-carrefour-claims", header)]))
     assert caller is None or caller.via_gateway
+
+
+@dataclass
+class _Call:
+    """What a finished call or an RpcError offers: its two sets of metadata."""
+
+    initial: tuple = ()
+    trailing: tuple | None = ()
+
+    def initial_metadata(self) -> tuple:
+        return self.initial
+
+    def trailing_metadata(self) -> tuple:
+        if self.trailing is None:
+            raise AssertionError("a stream's trailing metadata waits for its end: not read")
+        return self.trailing
+
+
+def test_router_ticket_is_read_from_trailers_when_call_is_unary() -> None:
+    call = _Call(trailing=(("cbss-subject-deceased", "true"), ("cbss-ticket", "t-1")))
+    assert router_ticket(call) == "t-1"
+
+
+def test_router_ticket_is_read_without_waiting_for_trailers_when_call_is_a_stream() -> None:
+    assert router_ticket(_Call(initial=(("cbss-ticket", "t-2"),), trailing=None)) == "t-2"
+
+
+def test_router_ticket_is_empty_when_no_router_answered() -> None:
+    assert router_ticket(_Call(trailing=(("grpc-status-details-bin", b"x"),))) == ""

@@ -46,7 +46,7 @@ class RoutedExtraction:
     def batches(self) -> Iterator[list[tuple[str, Any]]]:
         call = self._start()
         try:
-            self.ticket = dict(call.initial_metadata() or ()).get(identity.TICKET_HEADER, "")
+            self.ticket = identity.router_ticket(call)
             for message in call:
                 yield [(record.insz, record) for record in self._records(message)]
         except grpc.RpcError as exc:

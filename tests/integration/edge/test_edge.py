@@ -24,6 +24,7 @@ from runtime import pki
 from runtime.client import failure
 from runtime.config import TlsFiles
 from runtime.db import Database
+from runtime.identity import router_ticket
 from tests.integration.router.conftest import Network, integrate, routed
 from tests.support.edge import Edge, running_edge
 from tests.support.servers import channel_as
@@ -62,7 +63,7 @@ def _logged_requesters(network: Network, ticket: str) -> list[str]:
 
 
 def _ticket(call: grpc.Call) -> str:
-    return dict(call.initial_metadata())["cbss-ticket"]
+    return router_ticket(call)
 
 
 def test_rendered_configuration_is_valid_for_envoy(edge: Edge) -> None:
@@ -91,7 +92,7 @@ def test_forged_identity_header_is_replaced_by_the_edge(network: Network, edge: 
             _get_person(channel, forged)
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert failure(caught.value).reason == "NOT_AUTHORISED"
-    ticket = dict(caught.value.initial_metadata())["cbss-ticket"]
+    ticket = router_ticket(caught.value)
     assert set(_logged_requesters(network, ticket)) == {
         "spiffe://carrefour.local/institution/famiwal"
     }

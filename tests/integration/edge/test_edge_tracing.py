@@ -21,6 +21,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from cbss.registry.v1 import registry_pb2, registry_pb2_grpc
 from registry.seed.population import FIXED_MAN
 from runtime.db import Database
+from runtime.identity import router_ticket
 from tests.integration.router.conftest import Network, integrate, routed
 from tests.support.edge import Edge, running_edge
 from tests.support.servers import channel_as
@@ -94,7 +95,7 @@ def test_spans_of_a_routed_call_share_one_trace_edge_included(
             metadata=routed(),
             timeout=10,
         )
-    ticket = dict(call.initial_metadata())["cbss-ticket"]
+    ticket = router_ticket(call)
     method = "cbss.registry.v1.RegistryService/GetPerson"
     by_scope = {
         s.instrumentation_scope.name: format(s.context.trace_id, "032x")

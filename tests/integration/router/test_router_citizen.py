@@ -57,7 +57,7 @@ def as_person(insz: str = X, *extra: tuple[str, str]) -> list[tuple[str, str]]:
 
 
 def _ticket(call_or_error) -> str:  # noqa: ANN001
-    return dict(call_or_error.initial_metadata() or ())["cbss-ticket"]
+    return identity.router_ticket(call_or_error)
 
 
 def _get(network: Network, party: str, insz: str, metadata, mask=MASK):  # noqa: ANN001, ANN202

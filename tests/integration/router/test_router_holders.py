@@ -9,6 +9,7 @@ from cbss.registry.v1 import registry_pb2_grpc
 from cbss.router.v1 import directory_pb2, router_admin_pb2, router_admin_pb2_grpc
 from registry.seed.population import FIXED_BIS, FIXED_MAN, FIXED_WOMAN
 from runtime.client import failure
+from runtime.identity import router_ticket
 from tests.integration.router.conftest import REGISTRY, CountingHolder, Network, integrate, routed
 from tests.integration.router.test_router_routing import _get, _log_rows
 from tests.support.servers import holder_host, running
@@ -70,7 +71,7 @@ def test_request_reaches_the_holder_the_directory_names_when_caller_names_none(
 ) -> None:
     reply, call = _get(network, "institution-onem", FIXED_MAN, routed())
     assert reply.person.insz == FIXED_MAN
-    rows = _log_rows(network, dict(call.initial_metadata())["cbss-ticket"])
+    rows = _log_rows(network, router_ticket(call))
     assert rows[0].destination == "mut-200" and rows[0].outcome == "FORWARDED"
 
 
@@ -95,5 +96,5 @@ def test_named_destination_wins_when_caller_names_one(network: Network) -> None:
     _, call = _get(
         network, "institution-onem", FIXED_BIS, routed(**{"cbss-destination": "mut-100"})
     )
-    rows = _log_rows(network, dict(call.initial_metadata())["cbss-ticket"])
+    rows = _log_rows(network, router_ticket(call))
     assert rows[0].destination == "mut-100"

@@ -20,6 +20,7 @@ from router.storage.message_log import verify_database
 from runtime.client import failure
 from runtime.db import Database
 from runtime.identifiers import make_insz
+from runtime.identity import router_ticket
 from tests.integration.router.conftest import Network, integrate, routed
 
 pytestmark = pytest.mark.integration
@@ -46,7 +47,7 @@ def _refused(network: Network, party: str, insz: str, metadata, mask=MASK):  # n
     with pytest.raises(grpc.RpcError) as err:
         _get(network, party, insz, metadata, mask)
     assert network.seen.calls == before, "a refused request must not reach the holder"
-    ticket = dict(err.value.initial_metadata() or ()).get("cbss-ticket")
+    ticket = router_ticket(err.value)
     assert ticket, "the caller learns the router's ticket on a refusal too"
     return failure(err.value), ticket
 
@@ -67,7 +68,7 @@ def test_consultation_is_forwarded_and_logged_when_every_check_passes(network: N
         network, "institution-onem", FIXED_MAN, routed(**{"cbss-customer-ticket": "my-1"})
     )
     assert reply.person.insz == FIXED_MAN
-    ticket = dict(call.initial_metadata())["cbss-ticket"]
+    ticket = router_ticket(call)
     assert network.seen.requesters[-1] == "spiffe://carrefour.local/institution/onem"
     assert network.seen.legal_contexts[-1] == "unemployment.control"
     assert network.seen.capacities[-1] == "18/1"
@@ -131,7 +132,7 @@ def test_read_mask_beyond_cap_is_refused_when_authorisation_caps_it(network: Net
 def test_identification_flow_passes_without_directory_when_check_is_none(network: Network) -> None:
     reply, call = _get(network, "onss", FIXED_WOMAN, routed("employment.identification"))
     assert reply.person.insz == FIXED_WOMAN
-    rows = _log_rows(network, dict(call.initial_metadata())["cbss-ticket"])
+    rows = _log_rows(network, router_ticket(call))
     assert rows[0].capacity == "none"
 
 
@@ -378,7 +379,7 @@ def test_persons_a_reply_reveals_are_logged_when_method_names_no_subject(network
             timeout=10,
         )
     assert [p.insz for p in reply.persons] == list(FOUND_BY_SEARCH)
-    rows = _log_rows(network, dict(call.initial_metadata())["cbss-ticket"])
+    rows = _log_rows(network, router_ticket(call))
     assert [(r.subject, r.outcome) for r in rows] == [
         ("", "FORWARDED"),
         *[(insz, "REVEALED") for insz in FOUND_BY_SEARCH],
