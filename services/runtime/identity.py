@@ -63,6 +63,8 @@ ROUTING_HEADERS = (
 
 _PREFIX = f"spiffe://{TRUST_DOMAIN}/"
 
+_INSTITUTION_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", re.ASCII)
+
 
 def router_ticket(call: Any) -> str:
     """The router's ticket of a finished call: `call` is what `.with_call()` returned beside
@@ -78,9 +80,6 @@ def router_ticket(call: Any) -> str:
             if key == TICKET_HEADER:
                 return str(value)
     return ""
-
-
-_INSTITUTION_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", re.ASCII)
 
 
 class PartyKind(enum.Enum):

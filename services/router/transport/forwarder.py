@@ -9,8 +9,8 @@ Only the router's own routing headers travel to the holder (the caller's metadat
 so a caller can never forge `cbss-requester`), with the trace context as W3C headers. The
 caller always gets the router's ticket (`cbss-ticket`), on success and on refusal, in the
 trailing metadata (a stream's caller also in the initial metadata; runtime.identity.router_ticket
-reads it). Every message and every refusal is in the message log,
-durably, before the reply leaves.
+reads it). Every message and every refusal is in the message log, durably, before the reply
+leaves.
 """
 
 from __future__ import annotations
@@ -71,6 +71,13 @@ def holder_timeout(context: grpc.ServicerContext, *, stream: bool = False) -> fl
     if remaining is None or remaining > _NO_DEADLINE:
         return None if stream else NO_DEADLINE_UNARY_SECONDS
     return remaining
+
+
+def _add_trailers(context: grpc.ServicerContext, *pairs: tuple[str, str]) -> None:
+    """Add to the call's trailing metadata (grpc's setter replaces it: the ticket set on
+    arrival must stay)."""
+    kept = context.trailing_metadata() or ()  # type: ignore[attr-defined]
+    context.set_trailing_metadata([*kept, *pairs])
 
 
 class ChannelPool:
@@ -250,9 +257,7 @@ class Forwarder(grpc.GenericRpcHandler):
         req, decision, start = self._admit(path, raw, context)
         auth = decision.authorised
         if decision.deceased:
-            context.set_trailing_metadata(
-                [(identity.TICKET_HEADER, req.ticket), (DECEASED_HEADER, "true")]
-            )
+            _add_trailers(context, (DECEASED_HEADER, "true"))
         provider = decision.provider
         call = self._channels.get(
             provider.endpoint, provider.provider, provider.via_router
@@ -317,7 +322,7 @@ class Forwarder(grpc.GenericRpcHandler):
             for k, v in (exc.trailing_metadata() or ())
             if k in _PASS_TRAILERS  # type: ignore[attr-defined]
         ]
-        context.set_trailing_metadata([*trailers, (identity.TICKET_HEADER, req.ticket)])
+        _add_trailers(context, *trailers)
         context.abort(code, exc.details())  # type: ignore[attr-defined]
 
     # -- server streaming ---------------------------------------------------------------------
@@ -371,12 +376,8 @@ class Forwarder(grpc.GenericRpcHandler):
             if not logged:  # an empty stream from this holder: still log the consultation
                 self._log_forwarded(req, holder, start, raw, b"", [], "")
         if failed:
-            context.set_trailing_metadata(
-                [
-                    (identity.TICKET_HEADER, req.ticket),
-                    (PARTIAL_HEADER, "true"),
-                    (FAILED_HOLDERS_HEADER, ",".join(failed)),
-                ]
+            _add_trailers(
+                context, (PARTIAL_HEADER, "true"), (FAILED_HOLDERS_HEADER, ",".join(failed))
             )
 
     # -- the message log ---------------------------------------------------------------------

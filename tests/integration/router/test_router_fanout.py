@@ -136,3 +136,4 @@ def test_reply_is_flagged_partial_when_a_holder_is_down(
     assert replies == ["mut-200", "mut-200"]
     assert trailers["cbss-partial"] == "true"
     assert trailers["cbss-failed-holders"] == "mut-100"
+    assert trailers["cbss-ticket"], "the ticket stays beside the partial flag"

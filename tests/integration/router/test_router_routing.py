@@ -508,3 +508,37 @@ def test_empty_request_is_never_internal_when_sent_to_any_router_method(
         except grpc.RpcError as exc:
             assert failure(exc).code is not grpc.StatusCode.INTERNAL, failure(exc)
             assert failure(exc).reason
+
+
+def _deceased_policy(network: Network, policy: int) -> None:
+    from cbss.router.v1 import router_admin_pb2, router_admin_pb2_grpc
+
+    with network.channel("admin-ops") as channel:
+        router_admin_pb2_grpc.RouterAdminServiceStub(channel).RegisterService(
+            router_admin_pb2.RegisterServiceRequest(
+                registration=router_admin_pb2.ServiceRegistration(
+                    service="cbss.registry.v1.RegistryService",
+                    provider="nr",
+                    endpoint=f"localhost:{network.holder.port}",
+                    deceased_policy=policy,
+                )
+            ),
+            timeout=10,
+        )
+
+
+def test_deceased_flag_and_ticket_share_the_trailers_when_policy_passes_with_flag(
+    network: Network,
+) -> None:
+    from cbss.router.v1 import router_admin_pb2
+
+    _deceased_policy(network, router_admin_pb2.DECEASED_POLICY_PASS_WITH_FLAG)
+    try:
+        reply, call = _get(network, "institution-onem", FIXED_DECEASED, routed())
+    finally:
+        _deceased_policy(network, router_admin_pb2.DECEASED_POLICY_REFUSE)
+    trailers = dict(call.trailing_metadata())
+    assert reply.person.insz == FIXED_DECEASED
+    assert trailers["cbss-subject-deceased"] == "true"
+    assert trailers["cbss-ticket"] == router_ticket(call)
+    assert [r.outcome for r in _log_rows(network, trailers["cbss-ticket"])] == ["FORWARDED"]
