@@ -306,7 +306,7 @@ def test_an_employer_answers_a_request_from_the_prefilled_form_and_follows_deliv
     # The page follows the attestation until the mutuality's inbox has it.
     page.wait_for_selector("#drs-delivery:has-text('Delivered')", timeout=90_000)
     assert "Incapacity for work (ZIMA 001)" in page.inner_text("#drs-result")
-    assert "Answered" in page.inner_text("#drs-tasks")
+    page.wait_for_selector("#drs-tasks :text('Answered')")
     shot(page, "employer-drs-delivered")
 
 

@@ -506,7 +506,11 @@ async function followDelivery(name) {
       state.drsResult = reply.declaration;
       renderDrsResult();
       if (reply.declaration.attestation_status !== "ATTESTATION_STATUS_PENDING") {
+        // Both lists again once the attestation is delivered: the to-do list read just after
+        // the submission was once seen still showing its task open (the task was DONE in the
+        // DRS's database; cause not found), so the page never ends on that.
         loadDrsDeclarations();
+        loadTasks();
         return;
       }
     } catch {
