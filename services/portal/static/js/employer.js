@@ -580,13 +580,19 @@ function renderTasks() {
   );
 }
 
+// The lists are read from several places (the section opening, a submission, a delivery, the
+// refresh button): two reads may answer out of order, and only the one started last is shown.
+const reads = { tasks: 0, declarations: 0 };
+
 async function loadTasks() {
+  const mine = ++reads.tasks;
   try {
     const reply = await api("GET", `${base.drs}/tasks?page_size=50`);
+    if (mine !== reads.tasks) return;
     state.tasks = reply.tasks || [];
     renderTasks();
   } catch (error) {
-    showError($("drs-tasks"), error);
+    if (mine === reads.tasks) showError($("drs-tasks"), error);
   }
 }
 
@@ -617,13 +623,15 @@ function renderDrsDeclarations() {
 }
 
 async function loadDrsDeclarations() {
+  const mine = ++reads.declarations;
   $("drs-error").replaceChildren();
   try {
     const reply = await api("GET", `${base.drs}/declarations?page_size=50`);
+    if (mine !== reads.declarations) return;
     state.drsDeclarations = reply.declarations || [];
     renderDrsDeclarations();
   } catch (error) {
-    showError($("drs-error"), error);
+    if (mine === reads.declarations) showError($("drs-error"), error);
   }
 }
 
