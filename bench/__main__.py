@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from bench import dimona
@@ -111,10 +112,26 @@ async def _run(args: argparse.Namespace) -> int:
             )
             + "\n"
         )
-    failed = sum(r.errors for rs in rounds.values() for r in rs)
+    failed = failures(rounds)
     if failed:
-        out.write(f"\n{failed} calls failed\n")
+        out.write("\n" + "\n".join(failed) + "\n")
     return 1 if failed else 0
+
+
+def failures(rounds: dict[str, list[Result]]) -> list[str]:
+    """The failed calls of every round, by measurement and status code (none: [])."""
+    lines = []
+    for name, results in rounds.items():
+        codes: Counter[str] = Counter()
+        for result in results:
+            codes.update(result.failures)
+        if codes:
+            listed = ", ".join(f"{code} {n}" for code, n in codes.most_common())
+            lines.append(f"  {name}: {listed}")
+    if not lines:
+        return []
+    total = sum(r.errors for results in rounds.values() for r in results)
+    return [f"{total} calls failed (all rounds, warm-ups included):", *lines]
 
 
 def main(argv: list[str] | None = None) -> int:

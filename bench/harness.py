@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,8 @@ class Result:
     process_cpu: dict[str, float] = field(default_factory=dict)
     #: Context switches of every process involved in the window, by name.
     process_switches: dict[str, int] = field(default_factory=dict)
+    #: The failed calls (warm-up included) by status code, e.g. {"DEADLINE_EXCEEDED": 3}.
+    failures: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -181,19 +184,18 @@ async def measure(
     async with grpc.aio.secure_channel(f"localhost:{server.port}", creds) as channel:
         call = make_call(channel)
         latencies: list[float] = []
-        errors = 0
+        failures: Counter[str] = Counter()
         measuring = False
         stop_at = time.monotonic() + warmup + duration
 
         async def worker(worker_id: int) -> None:
-            nonlocal errors
             i = worker_id
             while time.monotonic() < stop_at:
                 start = time.perf_counter()
                 try:
                     await call(i)
-                except grpc.aio.AioRpcError:
-                    errors += 1
+                except grpc.aio.AioRpcError as exc:
+                    failures[exc.code().name] += 1
                 if measuring:
                     latencies.append((time.perf_counter() - start) * 1000)
                 i += concurrency
@@ -214,7 +216,15 @@ async def measure(
     used = {p.label: b - a for p, a, b in zip(procs, cpu0, cpu1, strict=True)}
     switched = {p.label: _switches_between(a, b) for p, a, b in zip(procs, sw0, sw1, strict=True)}
     return Result(
-        name, n1 - n0, t1 - t0, latencies[n0:n1], cpu1[0] - cpu0[0], errors, used, switched
+        name,
+        n1 - n0,
+        t1 - t0,
+        latencies[n0:n1],
+        cpu1[0] - cpu0[0],
+        failures.total(),
+        used,
+        switched,
+        dict(failures),
     )
 
 
@@ -233,15 +243,14 @@ async def _measure_open_loop(
     async with grpc.aio.secure_channel(f"localhost:{server.port}", creds) as channel:
         call = make_call(channel)
         latencies: list[float] = []
-        errors = 0
+        failures: Counter[str] = Counter()
 
         async def one(i: int, record: bool) -> None:
-            nonlocal errors
             start = time.perf_counter()
             try:
                 await call(i)
-            except grpc.aio.AioRpcError:
-                errors += 1
+            except grpc.aio.AioRpcError as exc:
+                failures[exc.code().name] += 1
             if record:
                 latencies.append((time.perf_counter() - start) * 1000)
 
@@ -265,7 +274,15 @@ async def _measure_open_loop(
     used = {p.label: b - a for p, a, b in zip(procs, cpu0, cpu1, strict=True)}
     switched = {p.label: _switches_between(a, b) for p, a, b in zip(procs, sw0, sw1, strict=True)}
     return Result(
-        name, len(latencies), t1 - t0, latencies, cpu1[0] - cpu0[0], errors, used, switched
+        name,
+        len(latencies),
+        t1 - t0,
+        latencies,
+        cpu1[0] - cpu0[0],
+        failures.total(),
+        used,
+        switched,
+        dict(failures),
     )
 
 
