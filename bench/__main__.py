@@ -120,18 +120,16 @@ async def _run(args: argparse.Namespace) -> int:
 
 def failures(rounds: dict[str, list[Result]]) -> list[str]:
     """The failed calls of every round, by measurement and status code (none: [])."""
-    lines = []
+    lines, total = [], 0
     for name, results in rounds.items():
         codes: Counter[str] = Counter()
         for result in results:
             codes.update(result.failures)
         if codes:
+            total += codes.total()
             listed = ", ".join(f"{code} {n}" for code, n in codes.most_common())
             lines.append(f"  {name}: {listed}")
-    if not lines:
-        return []
-    total = sum(r.errors for results in rounds.values() for r in results)
-    return [f"{total} calls failed (all rounds, warm-ups included):", *lines]
+    return [f"{total} calls failed (all rounds, warm-ups included):", *lines] if lines else []
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,13 +67,16 @@ class Result:
     seconds: float
     latencies_ms: list[float]
     server_cpu_seconds: float
-    errors: int
     #: CPU seconds of every process involved, by name (the measured server first).
     process_cpu: dict[str, float] = field(default_factory=dict)
     #: Context switches of every process involved in the window, by name.
     process_switches: dict[str, int] = field(default_factory=dict)
     #: The failed calls (warm-up included) by status code, e.g. {"DEADLINE_EXCEEDED": 3}.
     failures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(self.failures.values())
 
     @property
     def rate(self) -> float:
@@ -221,7 +224,6 @@ async def measure(
         t1 - t0,
         latencies[n0:n1],
         cpu1[0] - cpu0[0],
-        failures.total(),
         used,
         switched,
         dict(failures),
@@ -279,7 +281,6 @@ async def _measure_open_loop(
         t1 - t0,
         latencies,
         cpu1[0] - cpu0[0],
-        failures.total(),
         used,
         switched,
         dict(failures),
